@@ -1,0 +1,213 @@
+// The N-API boundary of the CPU kernels. It checks argument shapes again (the
+// TypeScript facade already did), borrows the input buffers, runs the kernel
+// on a worker thread and hands the output to JS without a copy. No C++
+// exception escapes: failures come back as rejected promises whose error
+// carries a GAL_ERR_* code.
+#include <napi.h>
+
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "../cpu/kernels.h"
+#include "../cpu/parallel.h"
+
+namespace {
+
+using gal::cpu::Status;
+using Kernel = std::function<Status(uint8_t *out)>;
+
+Napi::Error make_error(Napi::Env env, const Status &st) {
+  Napi::Error err = Napi::Error::New(env, st.message);
+  err.Set("code", Napi::String::New(env, st.code));
+  return err;
+}
+
+class KernelWorker : public Napi::AsyncWorker {
+ public:
+  KernelWorker(Napi::Env env, const char *name, std::vector<Napi::Object> inputs, size_t out_bytes, Kernel kernel)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), out_bytes_(out_bytes),
+        kernel_(std::move(kernel)) {
+    for (auto &in : inputs) keep_alive_.push_back(Napi::Persistent(in));
+  }
+  ~KernelWorker() override { std::free(out_); }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      out_ = static_cast<uint8_t *>(std::malloc(out_bytes_ ? out_bytes_ : 1));
+      if (!out_) {
+        status_ = Status::fail("GAL_ERR_OUT_OF_MEMORY", "Expected " + std::to_string(out_bytes_) + " bytes for the output but the allocation failed");
+        return;
+      }
+      status_ = kernel_(out_);
+    } catch (const std::exception &e) {
+      status_ = Status::fail("GAL_ERR_NATIVE", e.what());
+    } catch (...) {
+      status_ = Status::fail("GAL_ERR_NATIVE", "unknown native failure");
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!status_.ok()) {
+      deferred_.Reject(make_error(env, status_).Value());
+      return;
+    }
+    uint8_t *data = out_;
+    out_ = nullptr;  // ownership moves to the JS buffer
+    deferred_.Resolve(Napi::Buffer<uint8_t>::New(env, data, out_bytes_, [](Napi::Env, uint8_t *p) { std::free(p); }));
+  }
+
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> keep_alive_;
+  size_t out_bytes_;
+  Kernel kernel_;
+  uint8_t *out_ = nullptr;
+  Status status_;
+};
+
+// Thrown synchronously for calls the TypeScript facade would never make.
+struct BadArgument {
+  std::string message;
+};
+
+Napi::TypedArrayOf<uint8_t> bytes_arg(const Napi::CallbackInfo &info, size_t i, const char *name, size_t unit) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw BadArgument{std::string("Expected a Uint8Array for ") + name};
+  auto arr = v.As<Napi::TypedArrayOf<uint8_t>>();
+  if (unit && arr.ElementLength() % unit)
+    throw BadArgument{std::string("Expected a multiple of ") + std::to_string(unit) + " bytes for " + name +
+                      " but received " + std::to_string(arr.ElementLength())};
+  return arr;
+}
+
+unsigned uint_arg(const Napi::CallbackInfo &info, size_t i, const char *name) {
+  if (!info[i].IsNumber()) throw BadArgument{std::string("Expected a number for ") + name};
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 1 << 20) || d != (double)(unsigned)d)
+    throw BadArgument{std::string("Expected a small non-negative integer for ") + name};
+  return (unsigned)d;
+}
+
+template <class Build>
+Napi::Value run(const Napi::CallbackInfo &info, Build build) {
+  Napi::Env env = info.Env();
+  try {
+    KernelWorker *w = build();
+    w->Queue();
+    return w->promise();
+  } catch (const BadArgument &e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(make_error(env, Status::fail("GAL_ERR_INVALID_ARGUMENT", e.message)).Value());
+    return d.Promise();
+  }
+}
+
+// msm(points, scalars, threads, windowBits) → Promise<Buffer(64)>
+Napi::Value Msm(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    auto points = bytes_arg(info, 0, "points", 64);
+    auto scalars = bytes_arg(info, 1, "scalars", 32);
+    unsigned threads = uint_arg(info, 2, "threads"), window = uint_arg(info, 3, "windowBits");
+    size_t n = points.ElementLength() / 64;
+    if (scalars.ElementLength() / 32 != n) throw BadArgument{"Expected as many scalars as points"};
+    if (window > 24) throw BadArgument{"Expected windowBits from 0 to 24"};
+    const uint8_t *p = points.Data(), *s = scalars.Data();
+    return new KernelWorker(info.Env(), "galactic:msm", {points, scalars}, 64, [=](uint8_t *out) {
+      return gal::cpu::msm_g1(p, s, n, threads, window, out);
+    });
+  });
+}
+
+// ntt(values, inverse, cosetShift | null, threads) → Promise<Buffer>
+Napi::Value Ntt(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    auto values = bytes_arg(info, 0, "values", 32);
+    bool inverse = info[1].ToBoolean();
+    std::vector<Napi::Object> keep{values};
+    const uint8_t *shift = nullptr;
+    if (!info[2].IsNull() && !info[2].IsUndefined()) {
+      auto s = bytes_arg(info, 2, "cosetShift", 0);
+      if (s.ElementLength() != 32) throw BadArgument{"Expected 32 bytes for cosetShift"};
+      shift = s.Data();
+      keep.push_back(s);
+    }
+    unsigned threads = uint_arg(info, 3, "threads");
+    size_t n = values.ElementLength() / 32;
+    const uint8_t *in = values.Data();
+    return new KernelWorker(info.Env(), "galactic:ntt", keep, n * 32, [=](uint8_t *out) {
+      return gal::cpu::ntt_fr(in, out, n, inverse, shift, threads);
+    });
+  });
+}
+
+// poseidon(inputs, arity, threads) → Promise<Buffer(count·32)>
+Napi::Value Poseidon(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    unsigned arity = uint_arg(info, 1, "arity");
+    if (arity < 1 || arity > 16) throw BadArgument{"Expected arity from 1 to 16"};
+    auto inputs = bytes_arg(info, 0, "inputs", 32 * arity);
+    unsigned threads = uint_arg(info, 2, "threads");
+    size_t count = inputs.ElementLength() / (32 * arity);
+    const uint8_t *in = inputs.Data();
+    return new KernelWorker(info.Env(), "galactic:poseidon", {inputs}, count * 32, [=](uint8_t *out) {
+      return gal::cpu::poseidon_hash(in, count, arity, out, threads);
+    });
+  });
+}
+
+// poseidonMerkleRoot(leaves, threads) → Promise<Buffer(32)>
+Napi::Value PoseidonMerkleRoot(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    auto leaves = bytes_arg(info, 0, "leaves", 32);
+    unsigned threads = uint_arg(info, 1, "threads");
+    size_t n = leaves.ElementLength() / 32;
+    const uint8_t *in = leaves.Data();
+    return new KernelWorker(info.Env(), "galactic:merkle", {leaves}, 32, [=](uint8_t *out) {
+      return gal::cpu::poseidon_merkle_root(in, n, out, threads);
+    });
+  });
+}
+
+// montgomery(field 'q'|'r', toMontgomery, values, threads) → Promise<Buffer>
+Napi::Value Montgomery(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    if (!info[0].IsString()) throw BadArgument{"Expected 'q' or 'r' for field"};
+    std::string field = info[0].As<Napi::String>().Utf8Value();
+    if (field != "q" && field != "r") throw BadArgument{"Expected 'q' or 'r' for field"};
+    bool to_mont = info[1].ToBoolean();
+    auto values = bytes_arg(info, 2, "values", 32);
+    unsigned threads = uint_arg(info, 3, "threads");
+    size_t count = values.ElementLength() / 32;
+    const uint8_t *in = values.Data();
+    char f = field[0];
+    return new KernelWorker(info.Env(), "galactic:montgomery", {values}, count * 32, [=](uint8_t *out) {
+      return gal::cpu::montgomery_convert(f, to_mont, in, out, count, threads);
+    });
+  });
+}
+
+Napi::Value HardwareThreads(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), gal::cpu::hardware_threads());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("msm", Napi::Function::New(env, Msm));
+  exports.Set("ntt", Napi::Function::New(env, Ntt));
+  exports.Set("poseidon", Napi::Function::New(env, Poseidon));
+  exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));
+  exports.Set("montgomery", Napi::Function::New(env, Montgomery));
+  exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(galactic_cpu, Init)

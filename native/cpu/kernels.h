@@ -1,0 +1,46 @@
+// The CPU kernels' entry points. Inputs use the wire encodings (canonical
+// little-endian, DESIGN §3); every function validates what it reads and
+// reports the first problem through Status instead of throwing.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+// Inputs are read as 64-bit limbs straight from little-endian byte buffers.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the CPU kernels assume a little-endian host");
+
+namespace gal {
+namespace cpu {
+
+struct Status {
+  std::string code;     // empty when the call succeeded; else a GAL_ERR_* code
+  std::string message;
+  bool ok() const { return code.empty(); }
+  static Status fail(const char *code, std::string message) { return Status{code, std::move(message)}; }
+};
+
+// Σ scalars[i]·points[i] over BN254 G1. points: n × 64 bytes (x‖y, infinity
+// = zeros), scalars: n × 32 bytes (< r). out: 64 bytes, affine.
+// window_bits = 0 chooses the window from n.
+Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, unsigned window_bits,
+              uint8_t *out);
+
+// Number-theoretic transform over BN254 Fr, natural order in and out, the
+// roots ffjavascript uses. n must be a power of two ≤ 2^28. When coset_shift
+// is non-null the transform is evaluated on the coset shift·H: forward
+// multiplies a_i by shift^i first, inverse multiplies by shift^-i last.
+Status ntt_fr(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const uint8_t *coset_shift, unsigned threads);
+
+// circomlib Poseidon, count hashes of `arity` inputs each (1 ≤ arity ≤ 16).
+Status poseidon_hash(const uint8_t *inputs, size_t count, unsigned arity, uint8_t *out, unsigned threads);
+
+// Root of the binary Poseidon(arity 2) Merkle tree over n leaves, n a power of two.
+Status poseidon_merkle_root(const uint8_t *leaves, size_t n, uint8_t *out, unsigned threads);
+
+// Converts between canonical form and the Montgomery form (R = 2^256) that
+// snarkjs/ffjavascript store in zkey and wtns files. field: 'q' or 'r'.
+Status montgomery_convert(char field, bool to_montgomery, const uint8_t *in, uint8_t *out, size_t count,
+                          unsigned threads);
+
+}  // namespace cpu
+}  // namespace gal

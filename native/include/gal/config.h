@@ -1,0 +1,37 @@
+// Compiler plumbing shared by the host (g++/clang) and device (nvcc) builds.
+#pragma once
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define GAL_HD __host__ __device__
+#define GAL_INLINE __forceinline__
+#else
+#define GAL_HD
+#define GAL_INLINE inline __attribute__((always_inline))
+#endif
+
+namespace gal {
+
+using u64 = uint64_t;
+using u128 = unsigned __int128;
+
+// a*b + c + d never overflows 128 bits: (2^64-1)^2 + 2(2^64-1) = 2^128 - 1.
+GAL_HD GAL_INLINE u64 mac(u64 a, u64 b, u64 c, u64 d, u64 &carry) {
+  u128 t = (u128)a * b + c + d;
+  carry = (u64)(t >> 64);
+  return (u64)t;
+}
+
+GAL_HD GAL_INLINE u64 adc(u64 a, u64 b, u64 &carry) {
+  u128 t = (u128)a + b + carry;
+  carry = (u64)(t >> 64);
+  return (u64)t;
+}
+
+GAL_HD GAL_INLINE u64 sbb(u64 a, u64 b, u64 &borrow) {
+  u128 t = (u128)a - b - borrow;
+  borrow = (u64)(t >> 127);
+  return (u64)t;
+}
+
+}  // namespace gal

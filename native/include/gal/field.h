@@ -1,0 +1,174 @@
+// Prime fields of four 64-bit limbs in Montgomery form (R = 2^256).
+//
+// Params supplies the modulus, R mod p, R^2 mod p and -p^-1 mod 2^64 as
+// constexpr functions, so the same code compiles for host and device without
+// static arrays that nvcc would have to place in device memory.
+#pragma once
+#include "config.h"
+
+namespace gal {
+
+template <class Params>
+struct Field {
+  u64 v[4];
+
+  GAL_HD static constexpr u64 p(int i) { return Params::modulus(i); }
+
+  GAL_HD static Field zero() { return Field{{0, 0, 0, 0}}; }
+  GAL_HD static Field one() { return Field{{Params::r1(0), Params::r1(1), Params::r1(2), Params::r1(3)}}; }
+  GAL_HD static Field r2() { return Field{{Params::r2(0), Params::r2(1), Params::r2(2), Params::r2(3)}}; }
+
+  GAL_HD bool is_zero() const { return (v[0] | v[1] | v[2] | v[3]) == 0; }
+  GAL_HD bool operator==(const Field &o) const {
+    return ((v[0] ^ o.v[0]) | (v[1] ^ o.v[1]) | (v[2] ^ o.v[2]) | (v[3] ^ o.v[3])) == 0;
+  }
+  GAL_HD bool operator!=(const Field &o) const { return !(*this == o); }
+
+  // True when the raw limbs hold a value below the modulus.
+  GAL_HD static bool limbs_below_modulus(const u64 l[4]) {
+    for (int i = 3; i >= 0; --i) {
+      if (l[i] < p(i)) return true;
+      if (l[i] > p(i)) return false;
+    }
+    return false;
+  }
+
+  GAL_HD GAL_INLINE void reduce_once() {
+    u64 t[4], borrow = 0;
+    for (int i = 0; i < 4; ++i) t[i] = sbb(v[i], p(i), borrow);
+    if (!borrow)
+      for (int i = 0; i < 4; ++i) v[i] = t[i];
+  }
+
+  GAL_HD GAL_INLINE Field operator+(const Field &b) const {
+    // p < 2^254, so the sum of two reduced values never leaves 256 bits.
+    Field r;
+    u64 c = 0;
+    for (int i = 0; i < 4; ++i) r.v[i] = adc(v[i], b.v[i], c);
+    r.reduce_once();
+    return r;
+  }
+
+  GAL_HD GAL_INLINE Field operator-(const Field &b) const {
+    Field r;
+    u64 borrow = 0;
+    for (int i = 0; i < 4; ++i) r.v[i] = sbb(v[i], b.v[i], borrow);
+    if (borrow) {
+      u64 c = 0;
+      for (int i = 0; i < 4; ++i) r.v[i] = adc(r.v[i], p(i), c);
+    }
+    return r;
+  }
+
+  GAL_HD GAL_INLINE Field neg() const { return is_zero() ? *this : zero() - *this; }
+  GAL_HD GAL_INLINE Field dbl() const { return *this + *this; }
+
+  // Montgomery multiplication, CIOS without the final carry word: valid
+  // because the modulus' top limb is below (2^64 - 1) / 2 (BN254: 0x3064...).
+  GAL_HD GAL_INLINE Field operator*(const Field &b) const {
+    u64 t[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 4; ++i) {
+      u64 A, C, m, discard;
+      t[0] = mac(v[0], b.v[i], t[0], 0, A);
+      m = t[0] * Params::inv();
+      discard = mac(m, p(0), t[0], 0, C);
+      (void)discard;
+      for (int j = 1; j < 4; ++j) {
+        t[j] = mac(v[j], b.v[i], t[j], A, A);
+        t[j - 1] = mac(m, p(j), t[j], C, C);
+      }
+      t[3] = C + A;
+    }
+    Field r{{t[0], t[1], t[2], t[3]}};
+    r.reduce_once();
+    return r;
+  }
+
+  GAL_HD GAL_INLINE Field sqr() const { return *this * *this; }
+
+  GAL_HD Field &operator+=(const Field &b) { return *this = *this + b; }
+  GAL_HD Field &operator-=(const Field &b) { return *this = *this - b; }
+  GAL_HD Field &operator*=(const Field &b) { return *this = *this * b; }
+
+  // Exponentiation by a 256-bit little-endian exponent.
+  GAL_HD Field pow(const u64 e[4]) const {
+    Field r = one();
+    for (int i = 3; i >= 0; --i)
+      for (int b = 63; b >= 0; --b) {
+        r = r.sqr();
+        if ((e[i] >> b) & 1) r = r * *this;
+      }
+    return r;
+  }
+
+  GAL_HD Field pow(u64 e) const {
+    const u64 ex[4] = {e, 0, 0, 0};
+    return pow(ex);
+  }
+
+  // Fermat inverse; the inverse of zero is zero.
+  GAL_HD Field inverse() const {
+    u64 e[4], borrow = 0;
+    e[0] = sbb(p(0), 2, borrow);
+    for (int i = 1; i < 4; ++i) e[i] = sbb(p(i), 0, borrow);
+    return pow(e);
+  }
+
+  // Standard-form integer (< p) into Montgomery form; false if out of range.
+  GAL_HD static bool from_limbs(const u64 l[4], Field &out) {
+    if (!limbs_below_modulus(l)) return false;
+    Field raw{{l[0], l[1], l[2], l[3]}};
+    out = raw * r2();
+    return true;
+  }
+
+  GAL_HD static Field from_u64(u64 x) {
+    Field raw{{x, 0, 0, 0}};
+    return raw * r2();
+  }
+
+  // Montgomery form back to the standard-form integer.
+  GAL_HD void to_limbs(u64 l[4]) const {
+    Field unit{{1, 0, 0, 0}};
+    Field s = *this * unit;
+    for (int i = 0; i < 4; ++i) l[i] = s.v[i];
+  }
+
+  // Canonical 32-byte little-endian encoding (the wire format).
+  GAL_HD static bool from_bytes(const uint8_t *b, Field &out) {
+    u64 l[4];
+    for (int i = 0; i < 4; ++i) {
+      u64 w = 0;
+      for (int k = 7; k >= 0; --k) w = (w << 8) | b[i * 8 + k];
+      l[i] = w;
+    }
+    return from_limbs(l, out);
+  }
+
+  GAL_HD void to_bytes(uint8_t *b) const {
+    u64 l[4];
+    to_limbs(l);
+    for (int i = 0; i < 4; ++i)
+      for (int k = 0; k < 8; ++k) b[i * 8 + k] = (uint8_t)(l[i] >> (8 * k));
+  }
+};
+
+// Montgomery's trick: inverts every element of a[0..n) with one inversion and
+// 3(n-1) multiplications. `scratch` holds n elements. Zeros stay zero.
+template <class F>
+GAL_HD void batch_inverse(F *a, F *scratch, long n) {
+  F acc = F::one();
+  for (long i = 0; i < n; ++i) {
+    scratch[i] = acc;
+    if (!a[i].is_zero()) acc = acc * a[i];
+  }
+  F inv = acc.inverse();
+  for (long i = n - 1; i >= 0; --i) {
+    if (a[i].is_zero()) continue;
+    F ai = a[i];
+    a[i] = inv * scratch[i];
+    inv = inv * ai;
+  }
+}
+
+}  // namespace gal
