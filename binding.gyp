@@ -7,7 +7,8 @@
         "native/cpu/msm.cpp",
         "native/cpu/ntt.cpp",
         "native/cpu/poseidon.cpp",
-        "native/cpu/montgomery.cpp"
+        "native/cpu/montgomery.cpp",
+        "native/cpu/calibrate.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/include"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -58,7 +59,8 @@ class KernelWorker : public Napi::AsyncWorker {
     }
     uint8_t *data = out_;
     out_ = nullptr;  // ownership moves to the JS buffer
-    deferred_.Resolve(Napi::Buffer<uint8_t>::New(env, data, out_bytes_, [](Napi::Env, uint8_t *p) { std::free(p); }));
+    auto buffer = Napi::ArrayBuffer::New(env, data, out_bytes_, [](Napi::Env, void *p) { std::free(p); });
+    deferred_.Resolve(Napi::Uint8Array::New(env, out_bytes_, buffer, 0));
   }
 
   void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
@@ -194,6 +196,27 @@ Napi::Value Montgomery(const Napi::CallbackInfo &info) {
   });
 }
 
+// fieldMulCost(field, iterations) → Promise<Uint8Array(8)>: a float64, ns per multiplication
+Napi::Value FieldMulCost(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    if (!info[0].IsString()) throw BadArgument{"Expected 'q' or 'r' for field"};
+    char f = info[0].As<Napi::String>().Utf8Value()[0];
+    size_t iterations = uint_arg(info, 1, "iterations");
+    return new KernelWorker(info.Env(), "galactic:calibrate", {}, sizeof(double), [=](uint8_t *out) {
+      double ns = 0;
+      Status st = gal::cpu::field_mul_cost(f, iterations, &ns);
+      std::memcpy(out, &ns, sizeof ns);
+      return st;
+    });
+  });
+}
+
+Napi::Value MsmWindowBits(const Napi::CallbackInfo &info) {
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for n");
+  double n = info[0].As<Napi::Number>().DoubleValue();
+  return Napi::Number::New(info.Env(), gal::cpu::msm_window_bits(n > 1 ? (size_t)n : 1));
+}
+
 Napi::Value HardwareThreads(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), gal::cpu::hardware_threads());
 }
@@ -204,6 +227,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poseidon", Napi::Function::New(env, Poseidon));
   exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));
   exports.Set("montgomery", Napi::Function::New(env, Montgomery));
+  exports.Set("fieldMulCost", Napi::Function::New(env, FieldMulCost));
+  exports.Set("msmWindowBits", Napi::Function::New(env, MsmWindowBits));
   exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads));
   return exports;
 }

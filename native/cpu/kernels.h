@@ -42,5 +42,12 @@ Status poseidon_merkle_root(const uint8_t *leaves, size_t n, uint8_t *out, unsig
 Status montgomery_convert(char field, bool to_montgomery, const uint8_t *in, uint8_t *out, size_t count,
                           unsigned threads);
 
+// Nanoseconds per Montgomery multiplication in Fq ('q') or Fr ('r'), timed
+// over `iterations` rounds of four independent chains on one thread.
+Status field_mul_cost(char field, size_t iterations, double *ns_per_mul);
+
+// The Pippenger window msm_g1 chooses for n points.
+unsigned msm_window_bits(size_t n);
+
 }  // namespace cpu
 }  // namespace gal

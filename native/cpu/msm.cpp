@@ -202,6 +202,8 @@ Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsi
 
 }  // namespace
 
+unsigned msm_window_bits(size_t n) { return (unsigned)choose_window(n); }
+
 Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, unsigned window_bits,
               uint8_t *out) {
   if (threads == 0) threads = hardware_threads();

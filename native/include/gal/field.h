@@ -5,6 +5,7 @@
 // static arrays that nvcc would have to place in device memory.
 #pragma once
 #include "config.h"
+#include "mont_x86_64.h"
 
 namespace gal {
 
@@ -33,11 +34,13 @@ struct Field {
     return false;
   }
 
+  // Subtracts p once if v ≥ p. Branch-free: the outcome is data-dependent
+  // and unpredictable, so a branch would mispredict half the time.
   GAL_HD GAL_INLINE void reduce_once() {
     u64 t[4], borrow = 0;
     for (int i = 0; i < 4; ++i) t[i] = sbb(v[i], p(i), borrow);
-    if (!borrow)
-      for (int i = 0; i < 4; ++i) v[i] = t[i];
+    const u64 keep = 0 - borrow;  // all ones: v < p, keep v
+    for (int i = 0; i < 4; ++i) v[i] = (v[i] & keep) | (t[i] & ~keep);
   }
 
   GAL_HD GAL_INLINE Field operator+(const Field &b) const {
@@ -53,10 +56,9 @@ struct Field {
     Field r;
     u64 borrow = 0;
     for (int i = 0; i < 4; ++i) r.v[i] = sbb(v[i], b.v[i], borrow);
-    if (borrow) {
-      u64 c = 0;
-      for (int i = 0; i < 4; ++i) r.v[i] = adc(r.v[i], p(i), c);
-    }
+    const u64 mask = 0 - borrow;  // add p back when the difference went negative
+    u64 c = 0;
+    for (int i = 0; i < 4; ++i) r.v[i] = adc(r.v[i], p(i) & mask, c);
     return r;
   }
 
@@ -66,6 +68,17 @@ struct Field {
   // Montgomery multiplication, CIOS without the final carry word: valid
   // because the modulus' top limb is below (2^64 - 1) / 2 (BN254: 0x3064...).
   GAL_HD GAL_INLINE Field operator*(const Field &b) const {
+#ifdef GAL_MONT_X86_64
+    alignas(32) static constexpr u64 mod[4] = {p(0), p(1), p(2), p(3)};
+    Field r;
+    mont_mul_x86_64(r.v, v, b.v, mod, Params::inv());
+    return r;
+#else
+    return mul_portable(b);
+#endif
+  }
+
+  GAL_HD GAL_INLINE Field mul_portable(const Field &b) const {
     u64 t[4] = {0, 0, 0, 0};
     for (int i = 0; i < 4; ++i) {
       u64 A, C, m, discard;

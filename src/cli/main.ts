@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** The `galactic` command line; each command lives in its own module. */
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('galactic')
+    .description('Prover agent, oracle and native BN254 kernels for a zero-knowledge proof network')
+    .version(VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError();
+  return program;
+}
+
+const program = buildProgram();
+if (process.argv.length <= 2) program.outputHelp();
+else await program.parseAsync(process.argv);

@@ -1,0 +1,45 @@
+/** The CPU backend: the native addon; the reference every backend is tested against. */
+import { GalacticError } from '../errors.js';
+import { POINT_BYTES } from './encoding.js';
+import { callNative, loadCpuAddon, type CpuAddon } from './native.js';
+import type { Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
+import * as check from './validate.js';
+
+export function cpuAvailable(): { ok: true } | { ok: false; reason: string } {
+  const addon = loadCpuAddon();
+  return addon instanceof Error ? { ok: false, reason: addon.message } : { ok: true };
+}
+
+export function requireCpuAddon(): CpuAddon {
+  const addon = loadCpuAddon();
+  if (addon instanceof Error) throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `cpu backend unavailable: ${addon.message}`);
+  return addon;
+}
+
+export function createCpuKernels(options: LoadOptions = {}): Kernels {
+  const addon = requireCpuAddon();
+  const threads = check.checkThreads(options.threads, addon.hardwareThreads());
+  return {
+    backend: 'cpu',
+    threads,
+    async msm(points: Uint8Array, scalars: Uint8Array, opts?: MsmOptions) {
+      const n = check.checkMsm(points, scalars);
+      const windowBits = check.checkWindowBits(opts?.windowBits);
+      if (n === 0) return new Uint8Array(POINT_BYTES);  // the empty sum is infinity
+      return callNative(() => addon.msm(points, scalars, threads, windowBits));
+    },
+    async ntt(values: Uint8Array, opts?: NttOptions) {
+      check.checkNtt(values);
+      const shift = check.cosetShift(opts);
+      return callNative(() => addon.ntt(values, opts?.inverse === true, shift, threads));
+    },
+    async poseidon(inputs: Uint8Array, arity: number) {
+      check.checkPoseidon(inputs, arity);
+      return callNative(() => addon.poseidon(inputs, arity, threads));
+    },
+    async poseidonMerkleRoot(leaves: Uint8Array) {
+      check.checkMerkleLeaves(leaves);
+      return callNative(() => addon.poseidonMerkleRoot(leaves, threads));
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Loads the CPU addon built by `npm install` (node-gyp) and turns its
+ * rejections into GalacticErrors that point at the caller's stack.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GalacticError, isErrorCode } from '../errors.js';
+
+/** What the addon exports; see native/addon/addon.cc. */
+export interface CpuAddon {
+  msm(points: Uint8Array, scalars: Uint8Array, threads: number, windowBits: number): Promise<Uint8Array>;
+  ntt(values: Uint8Array, inverse: boolean, cosetShift: Uint8Array | null, threads: number): Promise<Uint8Array>;
+  poseidon(inputs: Uint8Array, arity: number, threads: number): Promise<Uint8Array>;
+  poseidonMerkleRoot(leaves: Uint8Array, threads: number): Promise<Uint8Array>;
+  montgomery(field: 'q' | 'r', toMontgomery: boolean, values: Uint8Array, threads: number): Promise<Uint8Array>;
+  fieldMulCost(field: 'q' | 'r', iterations: number): Promise<Uint8Array>;
+  msmWindowBits(n: number): number;
+  hardwareThreads(): number;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: CpuAddon | Error | undefined;
+
+/** The addon, or the reason it cannot be loaded. */
+export function loadCpuAddon(): CpuAddon | Error {
+  if (cached) return cached;
+  const candidates = ['build/Release/galactic_cpu.node', 'build/Debug/galactic_cpu.node'].map((p) => join(packageRoot, p));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    cached = new Error(`native addon not built (looked for ${candidates[0]}); run npm install`);
+    return cached;
+  }
+  try {
+    cached = createRequire(import.meta.url)(found) as CpuAddon;
+  } catch (err) {
+    cached = err instanceof Error ? err : new Error(String(err));
+  }
+  return cached;
+}
+
+/**
+ * Runs a native call. The stack is captured before the call so a failing
+ * kernel points at its caller, not at the event loop.
+ */
+export async function callNative<T>(call: () => Promise<T>): Promise<T> {
+  const site = new Error();
+  try {
+    return await call();
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    const code = isErrorCode(e?.code) ? e.code : 'GAL_ERR_NATIVE';
+    const wrapped = new GalacticError(code, String(e?.message ?? err));
+    const frames = site.stack?.split('\n').slice(1).join('\n');
+    if (frames) wrapped.stack = `GalacticError: ${wrapped.message}\n${frames}`;
+    throw wrapped;
+  }
+}

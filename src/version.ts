@@ -1,0 +1,6 @@
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The package version, read from package.json so there is one source of truth. */
+export const VERSION: string = pkg.version;

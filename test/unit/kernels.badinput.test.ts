@@ -1,0 +1,121 @@
+/**
+ * Bad input never crashes: every malformed call rejects with a GalacticError
+ * carrying its code, on every backend, and the next call still works.
+ */
+import { describe, expect, it } from 'vitest';
+import { GalacticError } from '../../src/errors.js';
+import { Q, R, encodeFields, encodePoints, fieldToBytes, loadKernels } from '../../src/kernels/index.js';
+import { backendsUnderTest, kernelsFor } from '../helpers/backends.js';
+import { randomPoints, toAffine } from '../helpers/references.js';
+
+const backends = await backendsUnderTest();
+
+async function rejectsWith(promise: Promise<unknown>, code: string) {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GalacticError);
+  expect((err as GalacticError).code).toBe(code);
+  expect((err as GalacticError).message).toMatch(/^Expected .+/);
+}
+
+describe.each(backends)('%s backend rejects bad input', (backend) => {
+  const k = () => kernelsFor(backend);
+  const pts = encodePoints(randomPoints(3, 1).map(toAffine));
+  const sc = encodeFields([1n, 2n, 3n]);
+
+  it('msm: buffer shapes', async () => {
+    const kk = await k();
+    await rejectsWith(kk.msm(pts.subarray(1), sc), 'GAL_ERR_BUFFER_LENGTH');
+    await rejectsWith(kk.msm(pts, sc.subarray(32)), 'GAL_ERR_BUFFER_LENGTH');
+    await rejectsWith(kk.msm([1, 2] as unknown as Uint8Array, sc), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(kk.msm(pts, 'abc' as unknown as Uint8Array), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(kk.msm(pts, new Uint32Array(24) as unknown as Uint8Array), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(kk.msm(pts, sc, { windowBits: 99 }), 'GAL_ERR_INVALID_ARGUMENT');
+  });
+
+  it('msm: scalar r and above, coordinates q and above', async () => {
+    const kk = await k();
+    await rejectsWith(kk.msm(pts, new Uint8Array(96).fill(0xff)), 'GAL_ERR_FIELD_RANGE');
+    const scR = new Uint8Array(sc);
+    scR.set(fieldToBytes(R, R + 1n), 32);
+    await rejectsWith(kk.msm(pts, scR), 'GAL_ERR_FIELD_RANGE');
+    const badX = new Uint8Array(pts);
+    badX.set(fieldToBytes(Q, Q + 1n), 64);
+    await rejectsWith(kk.msm(badX, sc), 'GAL_ERR_FIELD_RANGE');
+  });
+
+  it('msm: points off the curve, including (0, y) and (x, 0)', async () => {
+    const kk = await k();
+    for (const p of [{ x: 1n, y: 1n }, { x: 0n, y: 5n }, { x: 1n, y: 0n }]) {
+      await rejectsWith(kk.msm(encodePoints([p]), encodeFields([1n])), 'GAL_ERR_NOT_ON_CURVE');
+    }
+    const msg = await kk.msm(encodePoints([toAffine(randomPoints(1)[0]!), { x: 1n, y: 1n }]), encodeFields([1n, 1n])).catch((e: Error) => e.message);
+    expect(msg).toContain('point 1');
+  });
+
+  it('ntt: sizes that are not powers of two, non-canonical values, bad options', async () => {
+    const kk = await k();
+    await rejectsWith(kk.ntt(encodeFields([1n, 2n, 3n])), 'GAL_ERR_NTT_SIZE');
+    await rejectsWith(kk.ntt(new Uint8Array(0)), 'GAL_ERR_NTT_SIZE');
+    await rejectsWith(kk.ntt(new Uint8Array(33)), 'GAL_ERR_BUFFER_LENGTH');
+    const v = encodeFields([1n, 2n, 3n, 4n]);
+    v.set(fieldToBytes(R, R + 1n), 64);
+    await rejectsWith(kk.ntt(v), 'GAL_ERR_FIELD_RANGE');
+    await rejectsWith(kk.ntt(encodeFields([1n, 2n]), { coset: 0n }), 'GAL_ERR_FIELD_RANGE');
+    await rejectsWith(kk.ntt(encodeFields([1n, 2n]), { coset: 'x' as unknown as boolean }), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(kk.ntt(encodeFields([1n, 2n]), { inverse: 1 as unknown as boolean }), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(kk.ntt(null as unknown as Uint8Array), 'GAL_ERR_INVALID_ARGUMENT');
+  });
+
+  it('poseidon: arity out of range, lengths, values', async () => {
+    const kk = await k();
+    for (const arity of [0, 17, 1.5, -1, NaN, '2']) {
+      await rejectsWith(kk.poseidon(encodeFields([1n, 2n]), arity as number), 'GAL_ERR_ARITY');
+    }
+    await rejectsWith(kk.poseidon(encodeFields([1n, 2n, 3n]), 2), 'GAL_ERR_BUFFER_LENGTH');
+    await rejectsWith(kk.poseidon(new Uint8Array(0), 2), 'GAL_ERR_BUFFER_LENGTH');
+    const v = encodeFields([1n, 2n]);
+    v.fill(0xff, 32);
+    await rejectsWith(kk.poseidon(v, 2), 'GAL_ERR_FIELD_RANGE');
+    await rejectsWith(kk.poseidonMerkleRoot(encodeFields([1n, 2n, 3n])), 'GAL_ERR_BUFFER_LENGTH');
+  });
+
+  it('still computes after every rejection', async () => {
+    const out = await (await k()).poseidon(encodeFields([1n, 2n]), 2);
+    expect(out.length).toBe(32);
+  });
+});
+
+describe('loadKernels', () => {
+  it('rejects unknown backends and options', async () => {
+    await rejectsWith(loadKernels({ backend: 'tpu' as 'cpu' }), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(loadKernels({ backend: 'cpu', threads: 0 }), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(loadKernels(7 as unknown as object), 'GAL_ERR_INVALID_ARGUMENT');
+  });
+
+  it('names the backend it picked and honours threads', async () => {
+    const k = await loadKernels({ backend: 'cpu', threads: 1 });
+    expect(k.backend).toBe('cpu');
+    expect(k.threads).toBe(1);
+    expect((await k.poseidon(encodeFields([1n]), 1)).length).toBe(32);
+  });
+
+  it('GALACTIC_BACKEND forces a backend', async () => {
+    process.env.GALACTIC_BACKEND = 'cpu';
+    try {
+      expect((await loadKernels()).backend).toBe('cpu');
+      process.env.GALACTIC_BACKEND = 'bogus';
+      await rejectsWith(loadKernels(), 'GAL_ERR_INVALID_ARGUMENT');
+    } finally {
+      delete process.env.GALACTIC_BACKEND;
+    }
+  });
+
+  it('a native failure points at the calling code', async () => {
+    const k = await loadKernels({ backend: 'cpu' });
+    const err = (await k.msm(encodePoints([{ x: 1n, y: 1n }]), encodeFields([1n])).catch((e: unknown) => e)) as Error;
+    expect(err.stack).toContain('kernels.badinput.test.ts');
+  });
+});

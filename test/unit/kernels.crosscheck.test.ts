@@ -1,0 +1,172 @@
+/**
+ * Every backend against the independent references, on random inputs at many
+ * sizes and on the edge cases: MSM vs @noble/curves, NTT vs ffjavascript,
+ * Poseidon vs circomlibjs.
+ */
+import { describe, expect, it } from 'vitest';
+import { Q, R, decodeFields, decodePoint, encodeFields, encodePoints, readField } from '../../src/kernels/index.js';
+import { backendsUnderTest, kernelsFor } from '../helpers/backends.js';
+import { Fr, G1, TEST_NPOW, randomPoints, referenceMsm, referencePoseidon, rng, toAffine } from '../helpers/references.js';
+
+const backends = await backendsUnderTest();
+
+describe.each(backends)('%s backend', (backend) => {
+  const k = () => kernelsFor(backend);
+
+  describe('msm', () => {
+    async function check(points: InstanceType<typeof G1>[], scalars: bigint[], windowBits?: number) {
+      const got = decodePoint(await (await k()).msm(encodePoints(points.map(toAffine)), encodeFields(scalars), { windowBits }));
+      expect(got).toEqual(referenceMsm(points, scalars));
+    }
+
+    const sizes = [1, 2, 3, 4, 5, 15, 16, 17, 100, 255, 256, 257, 1000];
+    for (let p = 10; p <= TEST_NPOW; p += 2) sizes.push(2 ** p, 2 ** p + 1);
+    it.each(sizes)('random points and scalars, n = %i', async (n) => {
+      const r = rng(n);
+      await check(randomPoints(n, n), Array.from({ length: n }, () => r.field()));
+    });
+
+    it('scalars 0, 1 and r-1', async () => {
+      const pts = randomPoints(6, 3);
+      await check(pts, [0n, 1n, R - 1n, 0n, 1n, R - 1n]);
+      await check(pts.slice(0, 1), [0n]);
+      await check(pts.slice(0, 1), [R - 1n]);
+    });
+
+    it('points at infinity are skipped', async () => {
+      const pts = randomPoints(5, 4);
+      pts[1] = G1.ZERO;
+      pts[3] = G1.ZERO;
+      await check(pts, [5n, 6n, 7n, 8n, 9n]);
+      await check([G1.ZERO], [123n]);
+    });
+
+    it('duplicate points meet in one bucket (doubling inside a batch)', async () => {
+      const p = randomPoints(1, 9)[0]!;
+      for (const w of [undefined, 2, 3]) {
+        await check(Array(64).fill(p), Array(64).fill(12345n), w);
+        await check(Array(33).fill(p), Array.from({ length: 33 }, (_, i) => BigInt(i % 4)), w);
+      }
+    });
+
+    it('opposite points cancel to infinity', async () => {
+      const [p] = randomPoints(1, 11);
+      const q = p!.negate();
+      await check([p!, q], [77n, 77n]);
+      await check([p!, q, p!, q], [R - 1n, R - 1n, 3n, 3n], 2);
+      const res = decodePoint(await (await k()).msm(encodePoints([toAffine(p!), toAffine(q)]), encodeFields([9n, 9n])));
+      expect(res).toBeNull();
+    });
+
+    it('skewed scalars: all equal, mostly zero, and small', async () => {
+      const n = 2000;
+      const pts = randomPoints(n, 12);
+      const r = rng(5);
+      await check(pts, Array(n).fill(R - 2n));
+      await check(pts, Array.from({ length: n }, (_, i) => (i % 97 === 0 ? r.field() : 0n)));
+      await check(pts, Array.from({ length: n }, (_, i) => BigInt(i % 3)));
+    });
+
+    it('every window size gives the same result', async () => {
+      const n = 300, r = rng(99);
+      const pts = randomPoints(n, 13), sc = Array.from({ length: n }, () => r.field());
+      for (const w of [1, 2, 5, 8, 13, 16]) await check(pts, sc, w);
+    });
+
+    it('empty input is the point at infinity', async () => {
+      expect(decodePoint(await (await k()).msm(new Uint8Array(0), new Uint8Array(0)))).toBeNull();
+    });
+  });
+
+  describe('ntt', () => {
+    const values = (n: number, seed: number) => {
+      const r = rng(seed);
+      return Array.from({ length: n }, () => r.field());
+    };
+    const sizes = [1, 2, 4, 8, 16, 64, 256];
+    for (let p = 10; p <= Math.max(TEST_NPOW + 3, 15); p++) sizes.push(2 ** p);
+
+    it.each(sizes)('forward and inverse match ffjavascript, n = %i', async (n) => {
+      const a = values(n, n);
+      const kk = await k();
+      expect(decodeFields(await kk.ntt(encodeFields(a)))).toEqual(Fr.fft(a));
+      expect(decodeFields(await kk.ntt(encodeFields(a), { inverse: true }))).toEqual(Fr.ifft(a));
+    });
+
+    it.each([1, 2, 8, 1024, 2 ** 15])('coset forward and inverse, n = %i', async (n) => {
+      const a = values(n, 3 * n);
+      const kk = await k();
+      for (const g of [5n, 7n, R - 1n]) {
+        const gi = Fr.inv(g);
+        const shifted = a.map((x, i) => Fr.mul(x, Fr.exp(g, i)));
+        const coset = g === 5n ? true : g;
+        expect(decodeFields(await kk.ntt(encodeFields(a), { coset }))).toEqual(Fr.fft(shifted));
+        const inv = Fr.ifft(a).map((x, i) => Fr.mul(x, Fr.exp(gi, i)));
+        expect(decodeFields(await kk.ntt(encodeFields(a), { inverse: true, coset }))).toEqual(inv);
+      }
+    });
+
+    it('inverse of forward is the identity (plain and coset)', async () => {
+      const kk = await k();
+      for (const n of [1, 2, 2 ** 12, 2 ** 16]) {
+        const bytes = encodeFields(values(n, n + 1));
+        expect(await kk.ntt(await kk.ntt(bytes), { inverse: true })).toEqual(bytes);
+        expect(await kk.ntt(await kk.ntt(bytes, { coset: true }), { inverse: true, coset: true })).toEqual(bytes);
+      }
+    });
+
+    it('edge values 0, 1 and r-1', async () => {
+      const a = [0n, 1n, R - 1n, 0n, R - 1n, 1n, 0n, 0n];
+      expect(decodeFields(await (await k()).ntt(encodeFields(a)))).toEqual(Fr.fft(a));
+      expect(decodeFields(await (await k()).ntt(encodeFields(Array(16).fill(0n))))).toEqual(Array(16).fill(0n));
+    });
+  });
+
+  describe('poseidon', () => {
+    it('known vector: poseidon([1, 2])', async () => {
+      const out = await (await k()).poseidon(encodeFields([1n, 2n]), 2);
+      expect(readField(out).toString(16)).toBe('115cc0f5e7d690413df64c6b9662e9cf2a3617f2743245519e19607a4417189a');
+    });
+
+    it.each(Array.from({ length: 16 }, (_, i) => i + 1))('arity %i matches circomlibjs', async (arity) => {
+      const r = rng(arity);
+      const count = 5;
+      const inputs: bigint[][] = [
+        Array(arity).fill(0n),
+        Array(arity).fill(R - 1n),
+        Array.from({ length: arity }, (_, i) => BigInt(i + 1)),
+        ...Array.from({ length: count - 3 }, () => Array.from({ length: arity }, () => r.field())),
+      ];
+      const out = decodeFields(await (await k()).poseidon(encodeFields(inputs.flat()), arity));
+      const expected = await Promise.all(inputs.map(referencePoseidon));
+      expect(out).toEqual(expected);
+    });
+
+    it('a large batch spread over threads agrees hash by hash', async () => {
+      const r = rng(77);
+      const n = 3000;
+      const inputs = Array.from({ length: 2 * n }, () => r.field());
+      const out = decodeFields(await (await k()).poseidon(encodeFields(inputs), 2));
+      for (const i of [0, 1, 1499, 2999]) expect(out[i]).toBe(await referencePoseidon(inputs.slice(2 * i, 2 * i + 2)));
+    });
+
+    it.each([1, 2, 4, 1024])('Merkle root over %i leaves', async (n) => {
+      const r = rng(n);
+      let level = Array.from({ length: n }, () => r.field());
+      const root = readField(await (await k()).poseidonMerkleRoot(encodeFields(level)));
+      while (level.length > 1) {
+        const next = [];
+        for (let i = 0; i < level.length; i += 2) next.push(await referencePoseidon([level[i]!, level[i + 1]!]));
+        level = next;
+      }
+      expect(root).toBe(level[0]);
+    });
+  });
+
+  it('accepts the largest canonical values (q-1 coordinates are range-checked, not rejected)', async () => {
+    // x = q-1 is canonical; the point is off the curve, so the code must be
+    // NOT_ON_CURVE, not FIELD_RANGE.
+    const pts = encodePoints([{ x: Q - 1n, y: Q - 1n }]);
+    await expect((await k()).msm(pts, encodeFields([1n]))).rejects.toMatchObject({ code: 'GAL_ERR_NOT_ON_CURVE' });
+  });
+});
