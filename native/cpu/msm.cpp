@@ -5,8 +5,9 @@
 // independent additions that share one inversion (Montgomery's trick): about
 // 6 field multiplications per point and window instead of 10 for a mixed
 // XYZZ addition. A point whose bucket already waits in the current batch is
-// added to a per-bucket XYZZ side sum instead, which keeps skewed inputs
-// (all scalars equal, say) at XYZZ speed instead of serialising batches.
+// deferred to the next batch; once the deferred queue holds a batch's worth
+// (skewed scalars: all equal, say) further ones go to a per-bucket XYZZ side
+// sum, so skew costs XYZZ speed instead of serialising batches.
 // Tasks are (window, point chunk) pairs; a window's partial sums add up
 // because a window's weighted bucket sum is linear in its points.
 #include <algorithm>
@@ -49,11 +50,12 @@ inline int32_t booth_digit(const u64 s[4], int w, int c) {
   return (bits >> c) & 1 ? value - (1 << c) : value;
 }
 
-// Estimated field multiplications for window size c: every non-zero digit
-// costs ~6 (batch-affine add), every bucket ~24 in the running-sum reduction.
+// Estimated cost of window size c in field multiplications: a batch-affine
+// addition is 6, weighted 8 for its loads, stores and deferrals (fitted to
+// measurements); every bucket costs ~24 in the running-sum reduction.
 double window_cost(size_t n, int c) {
   int windows = (kScalarBits + 1 + c - 1) / c;
-  return (double)windows * (6.0 * (double)n + 24.0 * (double)(1u << (c - 1)));
+  return (double)windows * (8.0 * (double)n + 24.0 * (double)(1u << (c - 1)));
 }
 
 int choose_window(size_t n) {
@@ -72,7 +74,14 @@ struct Scratch {
   std::vector<uint32_t> pend_bucket;
   std::vector<G1Affine> pend_point;
   std::vector<Fq> den, prefix;
+  struct Deferred {
+    uint32_t bucket;
+    G1Affine point;
+  };
+  std::vector<Deferred> deferred, retry;
   uint32_t stamp = 0, batch_id = 0;
+  size_t count = 0, batch = 0;
+  bool flushed = false;
 
   void reserve(size_t nb, size_t batch) {
     bucket.resize(nb);
@@ -83,7 +92,18 @@ struct Scratch {
     pend_point.resize(batch);
     den.resize(batch);
     prefix.resize(batch);
+    deferred.reserve(batch);
+    retry.reserve(batch);
+    this->batch = batch;
   }
+
+  void side_add(uint32_t b, const G1Affine &p) {
+    side[b] = side_stamp[b] == stamp ? side[b].add_affine(p) : G1XYZZ::from_affine(p);
+    side_stamp[b] = stamp;
+  }
+
+  void add(uint32_t b, const G1Affine &p);
+  void flush();
 };
 
 // Completes `count` pending additions bucket[b] += p with one inversion.
@@ -115,40 +135,61 @@ void flush_batch(Scratch &s, size_t count) {
   }
 }
 
+// bucket[b] += p: directly into an empty bucket, else queued for the batch.
+void Scratch::add(uint32_t b, const G1Affine &p) {
+  if (queued[b] == batch_id) {
+    if (deferred.size() < batch) deferred.push_back({b, p});
+    else side_add(b, p);
+    return;
+  }
+  if (bucket[b].is_inf()) {
+    bucket[b] = p;
+    return;
+  }
+  queued[b] = batch_id;
+  pend_bucket[count] = b;
+  pend_point[count] = p;
+  if (++count == batch) flush();
+}
+
+void Scratch::flush() {
+  flush_batch(*this, count);
+  count = 0;
+  ++batch_id;
+  flushed = true;
+}
+
 // Weighted sum of window w's digits over points [lo, hi): Σ_b (b+1)·bucket_b.
 G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars, size_t lo, size_t hi, int w,
-                      int c, size_t batch) {
+                      int c) {
   const size_t nb = size_t(1) << (c - 1);
   std::memset((void *)s.bucket.data(), 0, nb * sizeof(G1Affine));
   ++s.stamp;
   ++s.batch_id;
-  size_t count = 0;
+  s.count = 0;
+  s.deferred.clear();
+  // Re-offers the deferred points after each flush (they may flush again).
+  auto retry_deferred = [&] {
+    while (s.flushed && !s.deferred.empty()) {
+      s.flushed = false;
+      s.retry.swap(s.deferred);
+      for (const auto &d : s.retry) s.add(d.bucket, d.point);
+      s.retry.clear();
+    }
+  };
   for (size_t i = lo; i < hi; ++i) {
     u64 k[4];
     std::memcpy(k, scalars + 32 * i, 32);
     int32_t d = booth_digit(k, w, c);
     if (d == 0 || points[i].is_inf()) continue;
     uint32_t b = (uint32_t)(d < 0 ? -d : d) - 1;
-    G1Affine p = d < 0 ? points[i].neg() : points[i];
-    if (s.queued[b] == s.batch_id) {
-      s.side[b] = s.side_stamp[b] == s.stamp ? s.side[b].add_affine(p) : G1XYZZ::from_affine(p);
-      s.side_stamp[b] = s.stamp;
-      continue;
-    }
-    if (s.bucket[b].is_inf()) {
-      s.bucket[b] = p;
-      continue;
-    }
-    s.queued[b] = s.batch_id;
-    s.pend_bucket[count] = b;
-    s.pend_point[count] = p;
-    if (++count == batch) {
-      flush_batch(s, count);
-      count = 0;
-      ++s.batch_id;
-    }
+    s.add(b, d < 0 ? points[i].neg() : points[i]);
+    retry_deferred();
   }
-  flush_batch(s, count);
+  s.flush();
+  retry_deferred();
+  s.flush();
+  for (const auto &d : s.deferred) s.side_add(d.bucket, d.point);  // what skew left over
 
   G1XYZZ running = G1XYZZ::inf(), total = G1XYZZ::inf();
   for (size_t b = nb; b-- > 0;) {
@@ -215,7 +256,7 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     const int c = window_bits ? (int)window_bits : choose_window(n);
     const int windows = (kScalarBits + 1 + c - 1) / c;
     const size_t nb = size_t(1) << (c - 1);
-    const size_t batch = std::clamp<size_t>(nb / 4, 4, 2048);
+    const size_t batch = std::clamp<size_t>(nb / 2, 4, 2048);
     // Enough tasks to keep every thread busy, but chunks no smaller than the
     // bucket count (below that the reduction dominates).
     size_t chunks = std::max<size_t>(1, ((size_t)threads * 2 + windows - 1) / windows);
@@ -230,7 +271,7 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     parallel_for((size_t)windows * chunks, workers, [&](size_t task, unsigned worker) {
       size_t w = task / chunks, k = task % chunks;
       size_t lo = k * step, hi = std::min(n, lo + step);
-      if (lo < hi) partial[task] = window_partial(scratch[worker], mont.get(), scalars, lo, hi, (int)w, c, batch);
+      if (lo < hi) partial[task] = window_partial(scratch[worker], mont.get(), scalars, lo, hi, (int)w, c);
     });
 
     G1XYZZ acc = G1XYZZ::inf();

@@ -163,15 +163,44 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
   // Permute out of bit-reversed order, scale for the inverse, convert.
   Fr scale = Fr::one();
   if (inverse) scale = Fr::from_u64(n).inverse();
-  parallel_range(n, threads, 8192, [&](size_t lo, size_t hi) {
-    Fr s = (coset_shift && inverse) ? shift.pow((u64)lo) * scale : scale;
-    for (size_t i = lo; i < hi; ++i) {
-      Fr v = a[bit_reverse(i, log)];
-      if (inverse) {
-        v *= s;
-        if (coset_shift) s *= shift;
+  const bool shifted = coset_shift && inverse;
+  auto emit = [&](size_t i, Fr v, Fr &factor) {
+    if (inverse) {
+      v *= factor;
+      if (shifted) factor *= shift;
+    }
+    v.to_bytes(out + 32 * i);
+  };
+  constexpr int kTileLog = 3, kTile = 1 << kTileLog;
+  if (log < 2 * kTileLog + 2) {
+    Fr factor = scale;
+    for (size_t i = 0; i < n; ++i) emit(i, a[bit_reverse(i, log)], factor);
+    return Status{};
+  }
+  // i = (hi, mid, lo) with hi and lo kTileLog bits wide: rev(i) = (rev lo,
+  // rev mid, rev hi). For each mid, an 8×8 tile is read as 8 contiguous runs
+  // and written as 8 contiguous runs, instead of one cache miss per element.
+  const int mid_log = log - 2 * kTileLog;
+  const size_t mids = size_t(1) << mid_log, hi_step = size_t(1) << (log - kTileLog);
+  std::vector<Fr> hi_factor(kTile);  // shift^(h·hi_step) for the coset inverse
+  if (shifted)
+    for (int h = 0; h < kTile; ++h) hi_factor[h] = shift.pow((u64)(h * hi_step));
+  const Fr mid_step = shifted ? shift.pow((u64)kTile) : Fr::one();
+  parallel_range(mids, threads, 256, [&](size_t lo_mid, size_t hi_mid) {
+    Fr tile[kTile][kTile];
+    Fr mid_factor = shifted ? shift.pow((u64)(lo_mid << kTileLog)) * scale : scale;
+    for (size_t m = lo_mid; m < hi_mid; ++m) {
+      const size_t rm = bit_reverse(m, mid_log);
+      for (int r = 0; r < kTile; ++r) {
+        const Fr *src = &a[(size_t(r) << (log - kTileLog)) | (rm << kTileLog)];
+        for (int x = 0; x < kTile; ++x) tile[r][x] = src[x];
       }
-      v.to_bytes(out + 32 * i);
+      for (int h = 0; h < kTile; ++h) {
+        const size_t base = h * hi_step | (m << kTileLog);
+        Fr factor = shifted ? mid_factor * hi_factor[h] : scale;
+        for (int l = 0; l < kTile; ++l) emit(base + l, tile[bit_reverse(l, kTileLog)][bit_reverse(h, kTileLog)], factor);
+      }
+      if (shifted) mid_factor *= mid_step;
     }
   });
   return Status{};

@@ -1,6 +1,9 @@
 // Compiler plumbing shared by the host (g++/clang) and device (nvcc) builds.
 #pragma once
 #include <cstdint>
+#if defined(__x86_64__) && !defined(__CUDACC__)
+#include <immintrin.h>
+#endif
 
 #if defined(__CUDACC__)
 #define GAL_HD __host__ __device__
@@ -22,6 +25,21 @@ GAL_HD GAL_INLINE u64 mac(u64 a, u64 b, u64 c, u64 d, u64 &carry) {
   return (u64)t;
 }
 
+#if defined(__x86_64__) && !defined(__CUDACC__)
+// The carry-flag intrinsics compile to add/adc and sub/sbb chains; the
+// 128-bit formulation below makes g++ spill every carry to the stack.
+GAL_INLINE u64 adc(u64 a, u64 b, u64 &carry) {
+  unsigned long long out;
+  carry = _addcarry_u64((unsigned char)carry, a, b, &out);
+  return out;
+}
+
+GAL_INLINE u64 sbb(u64 a, u64 b, u64 &borrow) {
+  unsigned long long out;
+  borrow = _subborrow_u64((unsigned char)borrow, a, b, &out);
+  return out;
+}
+#else
 GAL_HD GAL_INLINE u64 adc(u64 a, u64 b, u64 &carry) {
   u128 t = (u128)a + b + carry;
   carry = (u64)(t >> 64);
@@ -33,5 +51,6 @@ GAL_HD GAL_INLINE u64 sbb(u64 a, u64 b, u64 &borrow) {
   borrow = (u64)(t >> 127);
   return (u64)t;
 }
+#endif
 
 }  // namespace gal

@@ -167,20 +167,29 @@ struct Field {
 };
 
 // Montgomery's trick: inverts every element of a[0..n) with one inversion and
-// 3(n-1) multiplications. `scratch` holds n elements. Zeros stay zero.
+// about 3 multiplications each. `scratch` holds n elements. Zeros stay zero.
+// Four interleaved product chains keep the multiplier busy: one chain would
+// wait out the full latency of every multiplication.
 template <class F>
 GAL_HD void batch_inverse(F *a, F *scratch, long n) {
-  F acc = F::one();
+  constexpr int L = 4;
+  F acc[L] = {F::one(), F::one(), F::one(), F::one()};
   for (long i = 0; i < n; ++i) {
-    scratch[i] = acc;
-    if (!a[i].is_zero()) acc = acc * a[i];
+    F &c = acc[i % L];
+    scratch[i] = c;
+    if (!a[i].is_zero()) c = c * a[i];
   }
-  F inv = acc.inverse();
+  // inv[l] = 1 / acc[l], from one inversion of the product of all four.
+  F p01 = acc[0] * acc[1], p23 = acc[2] * acc[3];
+  F t = (p01 * p23).inverse();
+  F t01 = t * p23, t23 = t * p01;
+  F inv[L] = {t01 * acc[1], t01 * acc[0], t23 * acc[3], t23 * acc[2]};
   for (long i = n - 1; i >= 0; --i) {
     if (a[i].is_zero()) continue;
+    F &c = inv[i % L];
     F ai = a[i];
-    a[i] = inv * scratch[i];
-    inv = inv * ai;
+    a[i] = c * scratch[i];
+    c = c * ai;
   }
 }
 

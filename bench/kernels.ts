@@ -1,0 +1,133 @@
+/**
+ * Kernel benchmark: our CPU kernels beside ffjavascript, circomlibjs and
+ * @noble/curves in one process run, with each kernel's floor — the measured
+ * cost of one field multiplication times the multiplications the algorithm
+ * needs, divided by the threads. Prints a Markdown table, writes JSON.
+ *
+ *   npm run bench:kernels [-- --only msm,ntt,poseidon] [--reps N]
+ */
+import { bn254 } from '@noble/curves/bn254.js';
+import { normalizeZ, pippenger } from '@noble/curves/abstract/curve.js';
+import { buildBn128 } from 'ffjavascript';
+import { buildPoseidon } from 'circomlibjs';
+import { encodeFields, encodePoints, loadKernels, toMontgomery, R } from '../src/index.js';
+import { requireCpuAddon } from '../src/kernels/cpu.js';
+import { fmt, machine, median, table, writeResult } from './util.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const only = new Set((arg('only') ?? 'msm,ntt,poseidon').split(','));
+const REPS = Number(arg('reps') ?? 5);
+
+interface Row {
+  kernel: string;
+  size: string;
+  oursMs: number;
+  peer: string | null;
+  peerMs: number | null;
+  speedup: number | null;
+  floorMs: number;
+  overFloor: number;
+}
+
+const addon = requireCpuAddon();
+const k = await loadKernels({ backend: 'cpu' });
+const T = k.threads;
+const mulNs = async (f: 'q' | 'r') => new Float64Array((await addon.fieldMulCost(f, 1_000_000)).buffer)[0]!;
+const nsQ = Math.min(await mulNs('q'), await mulNs('q'));
+const nsR = Math.min(await mulNs('r'), await mulNs('r'));
+const rows: Row[] = [];
+
+function record(kernel: string, size: string, oursMs: number, peer: string | null, peerMs: number | null, floorMs: number) {
+  const row = { kernel, size, oursMs, peer, peerMs, speedup: peerMs ? peerMs / oursMs : null, floorMs, overFloor: oursMs / floorMs };
+  rows.push(row);
+  console.error(`${kernel} ${size}: ours ${fmt(oursMs)} ms, ${peer ?? ''} ${fmt(peerMs)} ms, floor ${fmt(floorMs)} ms`);
+}
+
+/** Pseudo-random field elements, fast (no bigint per byte). */
+function randomBytes32(n: number, modulusTopByte = 0x2f): Uint8Array {
+  const out = new Uint8Array(32 * n);
+  let s = 0x12345678;
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    out[i] = s & 0xff;
+  }
+  for (let i = 0; i < n; i++) out[32 * i + 31]! &= modulusTopByte;  // keep below r and q
+  return out;
+}
+
+const curve = await buildBn128();
+try {
+  if (only.has('msm')) {
+    const G1 = bn254.G1.Point;
+    const maxN = 2 ** 18;
+    const walk = [];
+    const step = G1.BASE.multiply(0x1234567890abcdefn);
+    let p = G1.BASE.multiply(0xfedcba987654321n);
+    for (let i = 0; i < maxN; i++) { walk.push(p); p = p.add(step); }
+    const affine = normalizeZ(G1, walk);
+    const allPoints = encodePoints(affine.map((q) => { const a = q.toAffine(); return { x: a.x, y: a.y }; }));
+    const allScalars = randomBytes32(maxN);
+    const allPointsMont = await toMontgomery(allPoints, 'q');
+    for (const log of [12, 16, 18]) {
+      const n = 2 ** log;
+      const pts = allPoints.subarray(0, 64 * n), sc = allScalars.subarray(0, 32 * n);
+      const ptsMont = allPointsMont.subarray(0, 64 * n);
+      const ours = await median(() => k.msm(pts, sc), REPS);
+      const ffj = await median(() => curve.G1.multiExpAffine(ptsMont, sc), log >= 18 ? 3 : REPS);
+      const c = addon.msmWindowBits(n), windows = Math.ceil(255 / c);
+      const muls = 5 * n + windows * (6 * n + 24 * 2 ** (c - 1));
+      const floor = (muls * nsQ) / 1e6 / T;
+      record('MSM G1', `2^${log}`, ours, 'ffjavascript', ffj, floor);
+      if (log === 12) {
+        const sBig = Array.from({ length: n }, (_, i) => { let x = 0n; for (let b = 31; b >= 0; b--) x = (x << 8n) | BigInt(sc[32 * i + b]!); return x; });
+        const noble = await median(() => pippenger(G1, affine.slice(0, n), sBig), 3);
+        record('MSM G1', `2^${log}`, ours, '@noble/curves', noble, floor);
+      }
+    }
+  }
+
+  if (only.has('ntt')) {
+    for (const log of [16, 18, 20]) {
+      const n = 2 ** log;
+      const values = randomBytes32(n);
+      const mont = await toMontgomery(values, 'r');
+      const ours = await median(() => k.ntt(values), REPS);
+      const ffj = await median(() => curve.Fr.fft(mont), REPS);
+      const muls = (n / 2) * log + 2 * n;
+      record('NTT Fr', `2^${log}`, ours, 'ffjavascript', ffj, (muls * nsR) / 1e6 / T);
+    }
+  }
+
+  if (only.has('poseidon')) {
+    const poseidon = await buildPoseidon();
+    const partial: Record<number, number> = { 2: 57, 16: 68 };
+    for (const arity of [2, 16]) {
+      const n = 2 ** 16, t = arity + 1;
+      const inputs = randomBytes32(n * arity);
+      const ours = await median(() => k.poseidon(inputs, arity), REPS);
+      const asBig: bigint[][] = [];
+      for (let h = 0; h < n; h++) {
+        const row: bigint[] = [];
+        for (let i = 0; i < arity; i++) { let x = 0n; for (let b = 31; b >= 0; b--) x = (x << 8n) | BigInt(inputs[32 * (h * arity + i) + b]!); row.push(x % R); }
+        asBig.push(row);
+      }
+      const peer = await median(() => { for (const row of asBig) poseidon(row); }, arity > 2 ? 1 : 3, arity > 2 ? 0 : 1);
+      const perHash = 8 * (3 * t + t * t) + partial[arity]! * (3 + t * t) + t;
+      record('Poseidon', `a=${arity}, 2^16 hashes`, ours, 'circomlibjs', peer, (n * perHash * nsR) / 1e6 / T);
+    }
+  }
+} finally {
+  await curve.terminate();
+}
+
+const header = ['kernel', 'size', 'galactic cpu (ms)', 'peer', 'peer (ms)', 'speed-up', 'floor (ms)', 'ours / floor'];
+const md = table(header, rows.map((r) => [r.kernel, r.size, fmt(r.oursMs), r.peer ?? '—', fmt(r.peerMs), r.speedup ? `${fmt(r.speedup, 1)}×` : '—', fmt(r.floorMs), `${fmt(r.overFloor)}×`]));
+const m = machine();
+console.log(`\nKernels on ${m.cpu}, ${m.logicalCores} threads, Node ${m.node}; one Fq mul ${nsQ.toFixed(2)} ns, one Fr mul ${nsR.toFixed(2)} ns\n`);
+console.log(md);
+const file = writeResult('kernels', { date: new Date().toISOString(), machine: m, threads: T, mulNs: { q: nsQ, r: nsR }, rows });
+console.log(`\nJSON: ${file}`);
