@@ -217,6 +217,25 @@ Napi::Value MsmWindowBits(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), gal::cpu::msm_window_bits(n > 1 ? (size_t)n : 1));
 }
 
+// poseidonConstants(arity) → { c: Uint8Array, m: Uint8Array }. Synchronous:
+// derives at most one small parameter set, once.
+Napi::Value PoseidonConstants(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  unsigned arity = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
+  std::vector<uint8_t> c, m;
+  Status st = gal::cpu::poseidon_constants(arity, c, m);
+  if (!st.ok()) throw make_error(env, st);
+  Napi::Object out = Napi::Object::New(env);
+  auto copy = [&](const std::vector<uint8_t> &v) {
+    auto arr = Napi::Uint8Array::New(env, v.size());
+    std::memcpy(arr.Data(), v.data(), v.size());
+    return arr;
+  };
+  out.Set("c", copy(c));
+  out.Set("m", copy(m));
+  return out;
+}
+
 Napi::Value HardwareThreads(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), gal::cpu::hardware_threads());
 }
@@ -229,6 +248,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("montgomery", Napi::Function::New(env, Montgomery));
   exports.Set("fieldMulCost", Napi::Function::New(env, FieldMulCost));
   exports.Set("msmWindowBits", Napi::Function::New(env, MsmWindowBits));
+  exports.Set("poseidonConstants", Napi::Function::New(env, PoseidonConstants));
   exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads));
   return exports;
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 // Inputs are read as 64-bit limbs straight from little-endian byte buffers.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the CPU kernels assume a little-endian host");
@@ -33,6 +34,11 @@ Status ntt_fr(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const uin
 
 // circomlib Poseidon, count hashes of `arity` inputs each (1 ≤ arity ≤ 16).
 Status poseidon_hash(const uint8_t *inputs, size_t count, unsigned arity, uint8_t *out, unsigned threads);
+
+// The instance's round constants ((8 + partial rounds) × t) and MDS matrix
+// (t × t, row-major) as canonical 32-byte values, for checking against
+// published parameter sets.
+Status poseidon_constants(unsigned arity, std::vector<uint8_t> &c, std::vector<uint8_t> &m);
 
 // Root of the binary Poseidon(arity 2) Merkle tree over n leaves, n a power of two.
 Status poseidon_merkle_root(const uint8_t *leaves, size_t n, uint8_t *out, unsigned threads);

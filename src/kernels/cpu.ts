@@ -2,7 +2,7 @@
 import { GalacticError } from '../errors.js';
 import { POINT_BYTES } from './encoding.js';
 import { callNative, loadCpuAddon, type CpuAddon } from './native.js';
-import type { Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
+import type { CallOptions, Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
 import * as check from './validate.js';
 
 export function cpuAvailable(): { ok: true } | { ok: false; reason: string } {
@@ -19,27 +19,32 @@ export function requireCpuAddon(): CpuAddon {
 export function createCpuKernels(options: LoadOptions = {}): Kernels {
   const addon = requireCpuAddon();
   const threads = check.checkThreads(options.threads, addon.hardwareThreads());
+  const callThreads = (opts: CallOptions | undefined) => check.checkThreads(check.callOptions(opts).threads, threads);
   return {
     backend: 'cpu',
     threads,
     async msm(points: Uint8Array, scalars: Uint8Array, opts?: MsmOptions) {
       const n = check.checkMsm(points, scalars);
+      const t = callThreads(opts);
       const windowBits = check.checkWindowBits(opts?.windowBits);
       if (n === 0) return new Uint8Array(POINT_BYTES);  // the empty sum is infinity
-      return callNative(() => addon.msm(points, scalars, threads, windowBits));
+      return callNative(() => addon.msm(points, scalars, t, windowBits));
     },
     async ntt(values: Uint8Array, opts?: NttOptions) {
       check.checkNtt(values);
+      const t = callThreads(opts);
       const shift = check.cosetShift(opts);
-      return callNative(() => addon.ntt(values, opts?.inverse === true, shift, threads));
+      return callNative(() => addon.ntt(values, opts?.inverse === true, shift, t));
     },
-    async poseidon(inputs: Uint8Array, arity: number) {
+    async poseidon(inputs: Uint8Array, arity: number, opts?: CallOptions) {
       check.checkPoseidon(inputs, arity);
-      return callNative(() => addon.poseidon(inputs, arity, threads));
+      const t = callThreads(opts);
+      return callNative(() => addon.poseidon(inputs, arity, t));
     },
-    async poseidonMerkleRoot(leaves: Uint8Array) {
+    async poseidonMerkleRoot(leaves: Uint8Array, opts?: CallOptions) {
       check.checkMerkleLeaves(leaves);
-      return callNative(() => addon.poseidonMerkleRoot(leaves, threads));
+      const t = callThreads(opts);
+      return callNative(() => addon.poseidonMerkleRoot(leaves, t));
     },
   };
 }

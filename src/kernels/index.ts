@@ -62,7 +62,7 @@ export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
   throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `no kernel backend available (${reasons.join('; ')})`);
 }
 
-export type { BackendChoice, BackendName, FieldName, Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
+export type { BackendChoice, BackendName, CallOptions, FieldName, Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
 export * from './encoding.js';
 export { fromMontgomery, toMontgomery } from './montgomery.js';
 export { COSET_GENERATOR } from './validate.js';

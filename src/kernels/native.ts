@@ -17,6 +17,7 @@ export interface CpuAddon {
   montgomery(field: 'q' | 'r', toMontgomery: boolean, values: Uint8Array, threads: number): Promise<Uint8Array>;
   fieldMulCost(field: 'q' | 'r', iterations: number): Promise<Uint8Array>;
   msmWindowBits(n: number): number;
+  poseidonConstants(arity: number): { c: Uint8Array; m: Uint8Array };
   hardwareThreads(): number;
 }
 

@@ -2,12 +2,18 @@ export type BackendName = 'cpu' | 'cuda' | 'webgpu';
 export type BackendChoice = BackendName | 'auto';
 export type FieldName = 'q' | 'r';
 
-export interface MsmOptions {
+/** Per-call settings every kernel accepts. */
+export interface CallOptions {
+  /** CPU threads for this call; defaults to the value given to loadKernels. */
+  threads?: number;
+}
+
+export interface MsmOptions extends CallOptions {
   /** Pippenger window in bits; 0 or absent chooses it from n. */
   windowBits?: number;
 }
 
-export interface NttOptions {
+export interface NttOptions extends CallOptions {
   inverse?: boolean;
   /**
    * Evaluate on the coset g·H instead of H. `true` uses g = 5, Fr's
@@ -26,9 +32,9 @@ export interface Kernels {
   /** NTT over BN254 Fr, natural order in and out, n a power of two. */
   ntt(values: Uint8Array, options?: NttOptions): Promise<Uint8Array>;
   /** circomlib Poseidon: m hashes of `arity` inputs each → m×32 bytes. */
-  poseidon(inputs: Uint8Array, arity: number): Promise<Uint8Array>;
+  poseidon(inputs: Uint8Array, arity: number, options?: CallOptions): Promise<Uint8Array>;
   /** Root of the binary Poseidon Merkle tree over a power-of-two leaf count. */
-  poseidonMerkleRoot(leaves: Uint8Array): Promise<Uint8Array>;
+  poseidonMerkleRoot(leaves: Uint8Array, options?: CallOptions): Promise<Uint8Array>;
 }
 
 export interface LoadOptions {

@@ -37,6 +37,7 @@ export function checkMsm(points: unknown, scalars: unknown): number {
 }
 
 export function checkWindowBits(value: unknown): number {
+  // windowBits 0 means "choose from n", like absent.
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 24)
     throw invalidArgument('an integer from 0 to 24', 'windowBits', value);
@@ -54,10 +55,16 @@ export function checkNtt(values: unknown): number {
   return n;
 }
 
+/** An options argument: absent or a plain object. */
+export function callOptions<T extends object>(options: T | undefined): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw invalidArgument('an options object', 'options', options);
+  return options;
+}
+
 /** The coset shift as 32 canonical bytes, or null for the plain transform. */
 export function cosetShift(options: NttOptions | undefined): Uint8Array | null {
-  if (options !== undefined && (options === null || typeof options !== 'object'))
-    throw invalidArgument('an options object', 'options', options);
+  callOptions(options);
   if (options?.inverse !== undefined && typeof options.inverse !== 'boolean')
     throw invalidArgument('a boolean', 'options.inverse', options.inverse);
   const coset = options?.coset;

@@ -95,11 +95,15 @@ describe('loadKernels', () => {
     await rejectsWith(loadKernels(7 as unknown as object), 'GAL_ERR_INVALID_ARGUMENT');
   });
 
-  it('names the backend it picked and honours threads', async () => {
+  it('names the backend it picked and honours threads, per instance and per call', async () => {
     const k = await loadKernels({ backend: 'cpu', threads: 1 });
     expect(k.backend).toBe('cpu');
     expect(k.threads).toBe(1);
-    expect((await k.poseidon(encodeFields([1n]), 1)).length).toBe(32);
+    const one = await k.poseidon(encodeFields([1n, 2n, 3n, 4n]), 1);
+    expect(await k.poseidon(encodeFields([1n, 2n, 3n, 4n]), 1, { threads: 2 })).toEqual(one);
+    await rejectsWith(k.poseidon(encodeFields([1n]), 1, { threads: -2 }), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(k.ntt(encodeFields([1n]), { threads: 1.5 }), 'GAL_ERR_INVALID_ARGUMENT');
+    await rejectsWith(k.msm(new Uint8Array(0), new Uint8Array(0), 'x' as object), 'GAL_ERR_INVALID_ARGUMENT');
   });
 
   it('GALACTIC_BACKEND forces a backend', async () => {
