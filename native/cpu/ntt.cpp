@@ -28,7 +28,6 @@ using bn254::FrParams;
 
 constexpr int kMaxLog = FrParams::two_adicity;
 constexpr int kTableLog = 15;          // shared twiddle tables cover half-sizes up to 2^14
-constexpr size_t kBlock = size_t(1) << 14;  // 512 KiB of Fr: in-cache stages
 
 // ω_{2^k} for k = 0..28, and their inverses.
 struct Roots {
@@ -78,28 +77,57 @@ inline void butterfly(Fr &a, Fr &b, const Fr &w) {
 // twiddles from the shared table (requires from_h < 2^kTableLog).
 void dif_local(Fr *a, size_t len, size_t from_h, size_t to_h, const Fr *table) {
   for (size_t h = from_h; h >= to_h && h >= 1; h >>= 1) {
+    if (h == 1) {  // ω_2^0 = 1: the last stage needs no multiplication
+      for (size_t base = 0; base < len; base += 2) {
+        Fr u = a[base], v = a[base + 1];
+        a[base] = u + v;
+        a[base + 1] = u - v;
+      }
+      continue;
+    }
     const Fr *tw = table + h;
     for (size_t base = 0; base < len; base += 2 * h)
       for (size_t j = 0; j < h; ++j) butterfly(a[base + j], a[base + j + h], tw[j]);
   }
 }
 
-// One DIF stage with half-size h over the whole array, h ≥ kBlock.
-void dif_wide_stage(Fr *a, size_t n, size_t h, const Fr &w_2h, unsigned threads) {
-  constexpr size_t kRun = 256;  // twiddles computed per run, reused across all blocks
-  const size_t runs = h / kRun;
-  std::vector<Fr> start(runs);  // start[r] = ω^(r·kRun)
-  const Fr step = w_2h.pow((u64)kRun);
-  start[0] = Fr::one();
-  for (size_t r = 1; r < runs; ++r) start[r] = start[r - 1] * step;
-  parallel_for(runs, threads, [&](size_t r, unsigned) {
-    Fr tw[kRun];
-    tw[0] = start[r];
-    for (size_t j = 1; j < kRun; ++j) tw[j] = tw[j - 1] * w_2h;
-    for (size_t base = 0; base < n; base += 2 * h) {
-      Fr *x = a + base + r * kRun;
-      for (size_t j = 0; j < kRun; ++j) butterfly(x[j], x[j + h], tw[j]);
+// DIF stages s0+1 … s0+k (all wider than a cache block) in one sweep. In a
+// block of B = n/2^s0 elements, let S = B/2^k: for a fixed column j < S the
+// 2^k elements j + t·S only meet each other in these stages, and stage s's
+// twiddle at row t is ω_{B/2^(s-1)}^j · ω_{2^(k-s+1)}^(t mod 2^(k-s)). So
+// columns are gathered kColumns at a time into a small buffer, run through
+// all k stages there, and written back: one memory sweep instead of k.
+void dif_wide_pass(Fr *a, size_t n, int log, int s0, int k, const Fr *w, const Fr *table, unsigned threads) {
+  constexpr size_t kColumns = 8;  // 8 × 32 bytes: whole cache lines per row
+  const size_t B = n >> s0, rows = size_t(1) << k, S = B >> k, groups = S / kColumns;
+  // start[s][g] = ω_{N_s}^(g·kColumns), step[s][c] = ω_{N_s}^c, N_s = B/2^(s-1).
+  std::vector<Fr> start(k * groups), step(k * kColumns);
+  for (int s = 0; s < k; ++s) {
+    const Fr &root = w[log - s0 - s];
+    step[s * kColumns] = Fr::one();
+    for (size_t c = 1; c < kColumns; ++c) step[s * kColumns + c] = step[s * kColumns + c - 1] * root;
+    const Fr jump = step[s * kColumns + kColumns - 1] * root;
+    start[s * groups] = Fr::one();
+    for (size_t g = 1; g < groups; ++g) start[s * groups + g] = start[s * groups + g - 1] * jump;
+  }
+  parallel_for((n / B) * groups, threads, [&](size_t task, unsigned) {
+    const size_t q = task / groups, g = task % groups;
+    Fr *base = a + q * B + g * kColumns;
+    std::vector<Fr> buf(rows * kColumns), tw(rows / 2);
+    for (size_t t = 0; t < rows; ++t)
+      for (size_t c = 0; c < kColumns; ++c) buf[t * kColumns + c] = base[t * S + c];
+    for (size_t c = 0; c < kColumns; ++c) {
+      for (int s = 0; s < k; ++s) {
+        const size_t hr = rows >> (s + 1);  // row distance of this stage's pairs
+        const Fr col = start[s * groups + g] * step[s * kColumns + c];
+        for (size_t u = 0; u < hr; ++u) tw[u] = col * table[hr + u];
+        for (size_t blk = 0; blk < rows; blk += 2 * hr)
+          for (size_t u = 0; u < hr; ++u)
+            butterfly(buf[(blk + u) * kColumns + c], buf[(blk + u + hr) * kColumns + c], tw[u]);
+      }
     }
+    for (size_t t = 0; t < rows; ++t)
+      for (size_t c = 0; c < kColumns; ++c) base[t * S + c] = buf[t * kColumns + c];
   });
 }
 
@@ -112,6 +140,17 @@ inline size_t bit_reverse(size_t i, int bits) {
   return (size_t)(__builtin_bswap64(x) >> (64 - bits));
 }
 
+// Reads the raw limbs of a 32-byte little-endian value (no range check).
+inline Fr raw(const uint8_t *b) {
+  Fr x;
+  std::memcpy(x.v, b, 32);
+  return x;
+}
+
+// Works in place in `out`: load (canonical → Montgomery, × shift^i for the
+// forward coset), DIF stages, then one tiled pass that permutes out of
+// bit-reversed order and converts back to canonical, times 1/n for the
+// inverse; the inverse coset's shift^-i is one more pass.
 Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const uint8_t *coset_shift,
                 unsigned threads) {
   int log = 0;
@@ -126,22 +165,24 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
   if (inverse) shift = shift.inverse();
 
   const Roots &R = roots();
-  std::unique_ptr<Fr[]> a(new Fr[n]);
+  // The output buffer (malloc'd, 8-byte aligned) doubles as the work array.
+  Fr *a = reinterpret_cast<Fr *>(out);
 
-  // Load: canonical → Montgomery, and the forward coset's shift^i.
+  // Load. mont(x_raw · p) = x·p/R, so multiplying the raw input by
+  // p_i = shift^i·R² lands x·shift^i in Montgomery form with one product.
   std::atomic<size_t> bad{n};
+  const bool pre_shift = coset_shift && !inverse;
   parallel_range(n, threads, 8192, [&](size_t lo, size_t hi) {
-    Fr s = (coset_shift && !inverse) ? shift.pow((u64)lo) : Fr::one();
+    Fr p = pre_shift ? shift.pow((u64)lo) * Fr::r2() : Fr::r2();
     for (size_t i = lo; i < hi; ++i) {
-      if (!Fr::from_bytes(in + 32 * i, a[i])) {
+      Fr x = raw(in + 32 * i);
+      if (!Fr::limbs_below_modulus(x.v)) {
         size_t cur = bad.load();
         while (i < cur && !bad.compare_exchange_weak(cur, i)) {}
         continue;
       }
-      if (coset_shift && !inverse) {
-        a[i] *= s;
-        s *= shift;
-      }
+      a[i] = x * p;
+      if (pre_shift) p *= shift;
     }
   });
   if (bad < n)
@@ -149,60 +190,75 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
 
   const Fr *w = inverse ? R.wi : R.w;
   const Fr *table = inverse ? R.table_inv.data() : R.table.data();
-  size_t h = n >> 1;
-  for (; h >= kBlock; h >>= 1) {
-    int k = 0;
-    while ((size_t(1) << k) < 2 * h) ++k;
-    dif_wide_stage(a.get(), n, h, w[k], threads);
+  // Stages wider than a block, in as few sweeps of at most kMaxPass stages.
+  constexpr int kBlockLog = 14, kMaxPass = 8;
+  const int wide = std::max(0, log - kBlockLog);
+  const int passes = (wide + kMaxPass - 1) / kMaxPass;
+  for (int s0 = 0, left = wide, p = passes; p > 0; --p) {
+    const int k = (left + p - 1) / p;
+    dif_wide_pass(a, n, log, s0, k, w, table, threads);
+    s0 += k;
+    left -= k;
   }
+  const size_t h = n >> (wide + 1);
   if (h >= 1) {
     const size_t block = 2 * h;  // every remaining stage stays inside one block
-    parallel_for(n / block, threads, [&](size_t b, unsigned) { dif_local(a.get() + b * block, block, h, 1, table); });
+    parallel_for(n / block, threads, [&](size_t b, unsigned) { dif_local(a + b * block, block, h, 1, table); });
   }
 
-  // Permute out of bit-reversed order, scale for the inverse, convert.
-  Fr scale = Fr::one();
-  if (inverse) scale = Fr::from_u64(n).inverse();
-  const bool shifted = coset_shift && inverse;
-  auto emit = [&](size_t i, Fr v, Fr &factor) {
-    if (inverse) {
-      v *= factor;
-      if (shifted) factor *= shift;
-    }
-    v.to_bytes(out + 32 * i);
+  // Leaving Montgomery form is a product with 1; a product with the raw
+  // integer 1/n leaves it and scales at once.
+  Fr unit = Fr::zero();
+  unit.v[0] = 1;
+  if (inverse) Fr::from_u64(n).inverse().to_limbs(unit.v);
+  auto emit = [&](size_t i, const Fr &v) {
+    Fr c = v * unit;
+    std::memcpy(out + 32 * i, c.v, 32);
   };
   constexpr int kTileLog = 3, kTile = 1 << kTileLog;
   if (log < 2 * kTileLog + 2) {
-    Fr factor = scale;
-    for (size_t i = 0; i < n; ++i) emit(i, a[bit_reverse(i, log)], factor);
-    return Status{};
+    std::vector<Fr> copy(a, a + n);
+    for (size_t i = 0; i < n; ++i) emit(i, copy[bit_reverse(i, log)]);
+  } else {
+    // i = (hi, mid, lo), hi and lo kTileLog bits: rev(i) = (rev lo, rev mid,
+    // rev hi). The 64 slots with mid = m take their values from the 64 with
+    // mid = rev(m), read as 8 contiguous runs; handling m and rev(m) together
+    // makes the permutation in place.
+    const int mid_log = log - 2 * kTileLog;
+    const size_t mids = size_t(1) << mid_log, hi_step = size_t(1) << (log - kTileLog);
+    parallel_range(mids, threads, 256, [&](size_t lo_mid, size_t hi_mid) {
+      Fr tile[2][kTile][kTile];
+      for (size_t m = lo_mid; m < hi_mid; ++m) {
+        const size_t rm = bit_reverse(m, mid_log);
+        if (rm < m) continue;  // handled with its partner
+        const size_t mid[2] = {m, rm};
+        for (int side = 0; side < 2; ++side)
+          for (int r = 0; r < kTile; ++r) {
+            const Fr *src = &a[r * hi_step | (mid[side] << kTileLog)];
+            for (int x = 0; x < kTile; ++x) tile[side][r][x] = src[x];
+          }
+        // Slots with mid m read the tile of mid rm (side 1), and vice versa.
+        for (int side = 0; side < 2; ++side)
+          for (int hh = 0; hh < kTile; ++hh) {
+            const size_t base = hh * hi_step | (mid[side] << kTileLog);
+            for (int l = 0; l < kTile; ++l)
+              emit(base + l, tile[1 - side][bit_reverse(l, kTileLog)][bit_reverse(hh, kTileLog)]);
+          }
+      }
+    });
   }
-  // i = (hi, mid, lo) with hi and lo kTileLog bits wide: rev(i) = (rev lo,
-  // rev mid, rev hi). For each mid, an 8×8 tile is read as 8 contiguous runs
-  // and written as 8 contiguous runs, instead of one cache miss per element.
-  const int mid_log = log - 2 * kTileLog;
-  const size_t mids = size_t(1) << mid_log, hi_step = size_t(1) << (log - kTileLog);
-  std::vector<Fr> hi_factor(kTile);  // shift^(h·hi_step) for the coset inverse
-  if (shifted)
-    for (int h = 0; h < kTile; ++h) hi_factor[h] = shift.pow((u64)(h * hi_step));
-  const Fr mid_step = shifted ? shift.pow((u64)kTile) : Fr::one();
-  parallel_range(mids, threads, 256, [&](size_t lo_mid, size_t hi_mid) {
-    Fr tile[kTile][kTile];
-    Fr mid_factor = shifted ? shift.pow((u64)(lo_mid << kTileLog)) * scale : scale;
-    for (size_t m = lo_mid; m < hi_mid; ++m) {
-      const size_t rm = bit_reverse(m, mid_log);
-      for (int r = 0; r < kTile; ++r) {
-        const Fr *src = &a[(size_t(r) << (log - kTileLog)) | (rm << kTileLog)];
-        for (int x = 0; x < kTile; ++x) tile[r][x] = src[x];
+
+  if (coset_shift && inverse) {
+    // Canonical x times shift^-i in Montgomery form is canonical x·shift^-i.
+    parallel_range(n, threads, 8192, [&](size_t lo, size_t hi) {
+      Fr f = shift.pow((u64)lo);
+      for (size_t i = lo; i < hi; ++i) {
+        Fr c = raw(out + 32 * i) * f;
+        std::memcpy(out + 32 * i, c.v, 32);
+        f *= shift;
       }
-      for (int h = 0; h < kTile; ++h) {
-        const size_t base = h * hi_step | (m << kTileLog);
-        Fr factor = shifted ? mid_factor * hi_factor[h] : scale;
-        for (int l = 0; l < kTile; ++l) emit(base + l, tile[bit_reverse(l, kTileLog)][bit_reverse(h, kTileLog)], factor);
-      }
-      if (shifted) mid_factor *= mid_step;
-    }
-  });
+    });
+  }
   return Status{};
 }
 
@@ -211,7 +267,7 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
 Status ntt_fr(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const uint8_t *coset_shift, unsigned threads) {
   if (threads == 0) threads = hardware_threads();
   try {
-    return ntt_impl(in, out, n, inverse, coset_shift, threads);
+    return ntt_impl(in, out, n, inverse, coset_shift, threads);  // allocates only small tables
   } catch (const std::bad_alloc &) {
     return Status::fail("GAL_ERR_OUT_OF_MEMORY", "Expected memory for an NTT of " + std::to_string(n) + " values but the allocation failed");
   }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Q, R, decodeFields, decodePoint, encodeFields, encodePoints, readField } from '../../src/kernels/index.js';
 import { backendsUnderTest, kernelsFor } from '../helpers/backends.js';
+import { buildBn128 } from 'ffjavascript';
 import { Fr, G1, TEST_NPOW, randomPoints, referenceMsm, referencePoseidon, rng, toAffine } from '../helpers/references.js';
 
 const backends = await backendsUnderTest();
@@ -168,5 +169,27 @@ describe.each(backends)('%s backend', (backend) => {
     // NOT_ON_CURVE, not FIELD_RANGE.
     const pts = encodePoints([{ x: Q - 1n, y: Q - 1n }]);
     await expect((await k()).msm(pts, encodeFields([1n]))).rejects.toMatchObject({ code: 'GAL_ERR_NOT_ON_CURVE' });
+  });
+});
+
+// Large transforms against ffjavascript's WebAssembly engine (the bigint
+// reference is too slow here): these sizes exercise the multi-stage sweeps.
+describe.each(backends)('%s backend, large NTT', (backend) => {
+  it('2^17 … 2^20 forward and inverse match ffjavascript curve.Fr.fft', async () => {
+    const curve = await buildBn128(true);
+    try {
+      const k = await kernelsFor(backend);
+      for (let log = 17; log <= Math.max(17, Math.min(20, TEST_NPOW + 8)); log++) {
+        const r = rng(log);
+        const bytes = encodeFields(Array.from({ length: 2 ** log }, () => r.field()));
+        const mont = await curve.Fr.batchToMontgomery(bytes);
+        const fwd = await curve.Fr.batchFromMontgomery(await curve.Fr.fft(mont));
+        expect(Buffer.from(await k.ntt(bytes)).equals(Buffer.from(fwd))).toBe(true);
+        const inv = await curve.Fr.batchFromMontgomery(await curve.Fr.ifft(mont));
+        expect(Buffer.from(await k.ntt(bytes, { inverse: true })).equals(Buffer.from(inv))).toBe(true);
+      }
+    } finally {
+      await curve.terminate();
+    }
   });
 });
