@@ -73,7 +73,7 @@ struct Scratch {
   std::vector<uint32_t> queued;   // queued[b] == batch id: b already has a pending add
   std::vector<uint32_t> pend_bucket;
   std::vector<G1Affine> pend_point;
-  std::vector<Fq> den, prefix;
+  std::vector<Fq> den, num, prefix;
   struct Deferred {
     uint32_t bucket;
     G1Affine point;
@@ -91,6 +91,7 @@ struct Scratch {
     pend_bucket.resize(batch);
     pend_point.resize(batch);
     den.resize(batch);
+    num.resize(batch);
     prefix.resize(batch);
     deferred.reserve(batch);
     retry.reserve(batch);
@@ -107,31 +108,39 @@ struct Scratch {
 };
 
 // Completes `count` pending additions bucket[b] += p with one inversion.
+// The slope and result are computed four additions at a time, step by step,
+// so the four dependency chains (λ, λ², x3, y3) overlap in the core.
 void flush_batch(Scratch &s, size_t count) {
   for (size_t k = 0; k < count; ++k) {
     const G1Affine &a = s.bucket[s.pend_bucket[k]], &p = s.pend_point[k];
-    if (a.x != p.x) s.den[k] = p.x - a.x;
-    else if (a.y == p.y) s.den[k] = a.y.dbl();  // doubling; y ≠ 0 on BN254 (no 2-torsion)
-    else s.den[k] = Fq::zero();                 // p = -a: the sum is infinity
+    if (a.x != p.x) {
+      s.den[k] = p.x - a.x;
+      s.num[k] = p.y - a.y;
+    } else if (a.y == p.y) {  // doubling; y ≠ 0 on BN254 (no 2-torsion)
+      s.den[k] = a.y.dbl();
+      Fq x2 = a.x.sqr();
+      s.num[k] = x2.dbl() + x2;
+    } else {
+      s.den[k] = Fq::zero();  // p = -a: the sum is infinity
+    }
   }
   batch_inverse(s.den.data(), s.prefix.data(), (long)count);
-  for (size_t k = 0; k < count; ++k) {
-    G1Affine &a = s.bucket[s.pend_bucket[k]];
-    const G1Affine &p = s.pend_point[k];
-    if (s.den[k].is_zero()) {
-      a = G1Affine::inf();
-      continue;
+  constexpr size_t L = 4;
+  for (size_t k0 = 0; k0 < count; k0 += L) {
+    const size_t m = std::min(L, count - k0);
+    Fq lambda[L], x3[L];
+    for (size_t l = 0; l < m; ++l) lambda[l] = s.num[k0 + l] * s.den[k0 + l];
+    for (size_t l = 0; l < m; ++l) x3[l] = lambda[l].sqr();
+    for (size_t l = 0; l < m; ++l) {
+      G1Affine &a = s.bucket[s.pend_bucket[k0 + l]];
+      if (s.den[k0 + l].is_zero()) {
+        a = G1Affine::inf();
+        continue;
+      }
+      Fq x = x3[l] - a.x - s.pend_point[k0 + l].x;
+      a.y = lambda[l] * (a.x - x) - a.y;
+      a.x = x;
     }
-    Fq num;
-    if (a.x != p.x) num = p.y - a.y;
-    else {
-      Fq x2 = a.x.sqr();
-      num = x2.dbl() + x2;
-    }
-    Fq lambda = num * s.den[k];
-    Fq x3 = lambda.sqr() - a.x - p.x;
-    a.y = lambda * (a.x - x3) - a.y;
-    a.x = x3;
   }
 }
 

@@ -248,9 +248,15 @@ struct Lanes {
 
   inline void full_round(const Instance &in, const Fr *c) {
     const int t = in.t;
-    Fr x[kMaxArity + 1][L];
+    Fr x[kMaxArity + 1][L], x2[kMaxArity + 1][L];
     for (int i = 0; i < t; ++i)
-      for (int l = 0; l < L; ++l) x[i][l] = pow5(s[i][l] + c[i]);
+      for (int l = 0; l < L; ++l) x[i][l] = s[i][l] + c[i];
+    for (int i = 0; i < t; ++i)
+      for (int l = 0; l < L; ++l) x2[i][l] = x[i][l].sqr();
+    for (int i = 0; i < t; ++i)
+      for (int l = 0; l < L; ++l) x2[i][l] = x2[i][l].sqr();
+    for (int i = 0; i < t; ++i)
+      for (int l = 0; l < L; ++l) x[i][l] = x2[i][l] * x[i][l];  // x^5
     mix(in.m.data(), x, t);
   }
 
@@ -295,13 +301,19 @@ struct Lanes {
     for (int r = 0; r < half; ++r) full_round(in, &in.c[r * t]);
     const Fr *e = in.sparse.data();
     for (int r = 0; r < in.rp; ++r, e += 2 * t - 1) {
-      for (int l = 0; l < L; ++l) {
-        Fr x0 = pow5(s[0][l] + in.partial_c[r]);
-        Fr acc = e[0] * x0;
-        for (int j = 1; j < t; ++j) acc += e[j] * s[j][l];
-        for (int i = 1; i < t; ++i) s[i][l] += e[u + i] * x0;
-        s[0][l] = acc;
-      }
+      // Each step for every lane before the next step, so the lanes'
+      // dependency chains overlap.
+      Fr x0[L], x2[L], acc[L];
+      for (int l = 0; l < L; ++l) x0[l] = s[0][l] + in.partial_c[r];
+      for (int l = 0; l < L; ++l) x2[l] = x0[l].sqr();
+      for (int l = 0; l < L; ++l) x2[l] = x2[l].sqr();
+      for (int l = 0; l < L; ++l) x0[l] = x2[l] * x0[l];
+      for (int l = 0; l < L; ++l) acc[l] = e[0] * x0[l];
+      for (int j = 1; j < t; ++j)
+        for (int l = 0; l < L; ++l) acc[l] += e[j] * s[j][l];
+      for (int i = 1; i < t; ++i)
+        for (int l = 0; l < L; ++l) s[i][l] += e[u + i] * x0[l];
+      for (int l = 0; l < L; ++l) s[0][l] = acc[l];
     }
     for (int l = 0; l < L; ++l) {
       Fr y[kMaxArity];
@@ -318,7 +330,7 @@ struct Lanes {
   }
 };
 
-constexpr int kLanes = 2;
+constexpr int kLanes = 8;
 
 // Hashes count inputs (arity Fr each, contiguous) into out, kLanes at a time.
 void hash_range(const Instance &in, const Fr *inputs, size_t count, Fr *out) {
