@@ -6,14 +6,21 @@ import { fileURLToPath } from 'node:url';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 
-/** Median wall time in ms of `reps` runs after `warmup` unmeasured runs. */
+/**
+ * Median wall time in ms after `warmup` unmeasured runs: at least `reps`
+ * runs, more for fast kernels (until ~1 s has been measured, at most 51), so
+ * small sizes are not at the mercy of one scheduling hiccup.
+ */
 export async function median(fn: () => Promise<unknown> | unknown, reps: number, warmup = 1): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
+  let spent = 0;
+  while (times.length < reps || (spent < 1000 && times.length < 51)) {
     const t0 = process.hrtime.bigint();
     await fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    times.push(ms);
+    spent += ms;
   }
   times.sort((a, b) => a - b);
   const mid = times.length >> 1;

@@ -52,10 +52,12 @@ inline int32_t booth_digit(const u64 s[4], int w, int c) {
 
 // Estimated cost of window size c in field multiplications: a batch-affine
 // addition is 6, weighted 8 for its loads, stores and deferrals (fitted to
-// measurements); every bucket costs ~24 in the running-sum reduction.
+// measurements), plus its share of the batch's inversion (~380 / (nb/2));
+// every bucket costs ~24 in the running-sum reduction.
 double window_cost(size_t n, int c) {
-  int windows = (kScalarBits + 1 + c - 1) / c;
-  return (double)windows * (8.0 * (double)n + 24.0 * (double)(1u << (c - 1)));
+  const int windows = (kScalarBits + 1 + c - 1) / c;
+  const double nb = (double)(1u << (c - 1));
+  return (double)windows * ((8.0 + 760.0 / nb) * (double)n + 24.0 * nb);
 }
 
 int choose_window(size_t n) {

@@ -110,10 +110,11 @@ void dif_wide_pass(Fr *a, size_t n, int log, int s0, int k, const Fr *w, const F
     start[s * groups] = Fr::one();
     for (size_t g = 1; g < groups; ++g) start[s * groups + g] = start[s * groups + g - 1] * jump;
   }
-  parallel_for((n / B) * groups, threads, [&](size_t task, unsigned) {
+  std::vector<std::vector<Fr>> scratch(threads, std::vector<Fr>(rows * kColumns + rows / 2));
+  parallel_for((n / B) * groups, threads, [&](size_t task, unsigned worker) {
     const size_t q = task / groups, g = task % groups;
     Fr *base = a + q * B + g * kColumns;
-    std::vector<Fr> buf(rows * kColumns), tw(rows / 2);
+    Fr *buf = scratch[worker].data(), *tw = buf + rows * kColumns;
     for (size_t t = 0; t < rows; ++t)
       for (size_t c = 0; c < kColumns; ++c) buf[t * kColumns + c] = base[t * S + c];
     for (size_t c = 0; c < kColumns; ++c) {
@@ -191,7 +192,7 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
   const Fr *w = inverse ? R.wi : R.w;
   const Fr *table = inverse ? R.table_inv.data() : R.table.data();
   // Stages wider than a block, in as few sweeps of at most kMaxPass stages.
-  constexpr int kBlockLog = 14, kMaxPass = 8;
+  constexpr int kBlockLog = 14, kMaxPass = 8;  // 2^14 Fr = 512 KiB, inside L2
   const int wide = std::max(0, log - kBlockLog);
   const int passes = (wide + kMaxPass - 1) / kMaxPass;
   for (int s0 = 0, left = wide, p = passes; p > 0; --p) {
