@@ -34,7 +34,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /** Renders a received value for `Expected … but received …` messages. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'bigint') return `${value}n`;
@@ -46,5 +46,5 @@ export function describe(value: unknown): string {
 }
 
 export function invalidArgument(what: string, name: string, value: unknown, code: ErrorCode = 'GAL_ERR_INVALID_ARGUMENT'): GalacticError {
-  return new GalacticError(code, `Expected ${what} for ${name} but received ${describe(value)}`);
+  return new GalacticError(code, `Expected ${what} for ${name} but received ${describeValue(value)}`);
 }

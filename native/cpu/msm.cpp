@@ -85,11 +85,12 @@ struct Scratch {
   size_t count = 0, batch = 0;
   bool flushed = false;
 
-  void reserve(size_t nb, size_t batch) {
+  void reserve(size_t nb, size_t batch_size) {
     bucket.resize(nb);
     side.resize(nb);
     side_stamp.assign(nb, 0);
     queued.assign(nb, 0);
+    batch = batch_size;
     pend_bucket.resize(batch);
     pend_point.resize(batch);
     den.resize(batch);
@@ -97,7 +98,6 @@ struct Scratch {
     prefix.resize(batch);
     deferred.reserve(batch);
     retry.reserve(batch);
-    this->batch = batch;
   }
 
   void side_add(uint32_t b, const G1Affine &p) {

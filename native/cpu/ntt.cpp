@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <memory>
-#include <mutex>
 #include <new>
 #include <vector>
 

@@ -14,13 +14,11 @@
 // partial round then costs 2t-1 multiplications for the linear layer
 // instead of t². For t = 3: 604 multiplications a hash instead of 828.
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <cstring>
-#include <utility>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "gal/bn254.h"

@@ -4,7 +4,7 @@
  * byte (canonical range, on-curve) run natively, in parallel, and come back
  * with the same codes.
  */
-import { GalacticError, describe, invalidArgument } from '../errors.js';
+import { GalacticError, describeValue, invalidArgument } from '../errors.js';
 import { FIELD_BYTES, POINT_BYTES, R, fieldToBytes } from './encoding.js';
 import type { NttOptions } from './types.js';
 
@@ -81,7 +81,7 @@ export function cosetShift(options: NttOptions | undefined): Uint8Array | null {
 
 export function checkPoseidon(inputs: unknown, arity: unknown): number {
   if (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 1 || arity > MAX_POSEIDON_ARITY)
-    throw new GalacticError('GAL_ERR_ARITY', `Expected an integer from 1 to ${MAX_POSEIDON_ARITY} for arity but received ${describe(arity)}`);
+    throw new GalacticError('GAL_ERR_ARITY', `Expected an integer from 1 to ${MAX_POSEIDON_ARITY} for arity but received ${describeValue(arity)}`);
   const v = requireBytes(inputs, 'inputs');
   if (v.length === 0 || v.length % (FIELD_BYTES * arity) !== 0)
     throw invalidArgument(`a non-empty multiple of ${FIELD_BYTES * arity} bytes (32 per input)`, 'inputs', v, 'GAL_ERR_BUFFER_LENGTH');
