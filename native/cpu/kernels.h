@@ -49,7 +49,8 @@ Status montgomery_convert(char field, bool to_montgomery, const uint8_t *in, uin
                           unsigned threads);
 
 // Nanoseconds per Montgomery multiplication in Fq ('q') or Fr ('r'), timed
-// over `iterations` rounds of four independent chains on one thread.
+// over `iterations` rounds of four independent chains on one thread; 'v':
+// per lane of the eight-lane IFMA Fr arithmetic (0 where the CPU lacks it).
 Status field_mul_cost(char field, size_t iterations, double *ns_per_mul);
 
 // The Pippenger window msm_g1 chooses for n points.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gal/bn254.h"
+#include "gal/field52x8.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -82,15 +83,23 @@ class Grain {
   int head_ = 0;
 };
 
-struct Instance {
-  int t = 0, rf = 0, rp = 0;
-  std::vector<Fr> c;  // (rf + rp) × t round constants
-  std::vector<Fr> m;  // t × t, row-major: state'_i = Σ_j m[i][j]·state_j
+// The constants a permutation reads, in the form its arithmetic wants.
+template <class K>
+struct Constants {
+  std::vector<K> c;  // (rf + rp) × t round constants
+  std::vector<K> m;  // t × t, row-major: state'_i = Σ_j m[i][j]·state_j
   // Optimised partial rounds (empty if a factorisation step was singular).
-  std::vector<Fr> partial_c;   // rp constants, added to word 0
-  std::vector<Fr> sparse;      // rp × (2t-1): E's first row, then its first column below the diagonal
-  std::vector<Fr> tail;        // (t-1) × (t-1): D of the last N, applied once after the partial rounds
-  std::vector<Fr> after_c;     // t constants of the first full round after them (carry the pushed ones)
+  std::vector<K> partial_c;  // rp constants, added to word 0
+  std::vector<K> sparse;     // rp × (2t-1): E's first row, then its first column below the diagonal
+  std::vector<K> tail;       // (t-1) × (t-1): D of the last N, applied once after the partial rounds
+  std::vector<K> after_c;    // t constants of the first full round after them (carry the pushed ones)
+};
+
+struct Instance : Constants<Fr> {
+  int t = 0, rf = 0, rp = 0;
+#ifdef GAL_FIELD52X8
+  Constants<Limbs52> v;  // the same, for the eight-lane IFMA arithmetic
+#endif
 };
 
 using Matrix = std::vector<Fr>;  // square, row-major
@@ -220,6 +229,17 @@ Instance make_instance(unsigned arity) {
       }
     if (ok) {
       optimise_partial_rounds(in);
+#ifdef GAL_FIELD52X8
+      auto convert = [](const std::vector<Fr> &from, std::vector<Limbs52> &to) {
+        for (const Fr &x : from) to.push_back(Field52x8<bn254::FrParams>::constant(x));
+      };
+      convert(in.c, in.v.c);
+      convert(in.m, in.v.m);
+      convert(in.partial_c, in.v.partial_c);
+      convert(in.sparse, in.v.sparse);
+      convert(in.tail, in.v.tail);
+      convert(in.after_c, in.v.after_c);
+#endif
       return in;
     }
   }
@@ -232,120 +252,165 @@ const Instance &instance(unsigned arity) {
   return table[arity - 1];
 }
 
-inline Fr pow5(const Fr &x) {
-  Fr x2 = x.sqr();
-  return x2.sqr() * x;
-}
+// Scalar arithmetic: one state per lane.
+struct ScalarArith {
+  using E = Fr;
+  using K = Fr;
+  static const Constants<K> &consts(const Instance &in) { return in; }
+  static E k(const K &c) { return c; }
+};
 
-// The permutation over L independent states at once, lane index innermost:
+#ifdef GAL_FIELD52X8
+// IFMA arithmetic: eight states per lane.
+struct VectorArith {
+  using E = Field52x8<bn254::FrParams>;
+  using K = Limbs52;
+  static const Constants<K> &consts(const Instance &in) { return in.v; }
+  static E k(const K &c) { return E::broadcast(c); }
+};
+#endif
+
+// The permutation over L independent lanes at once, lane index innermost:
 // a single state is one long dependency chain (each S-box is three dependent
-// multiplications), so interleaving states lets the core overlap them.
-template <int L>
+// multiplications), so interleaving lanes lets the core overlap them.
+template <class A, int L>
 struct Lanes {
-  Fr s[kMaxArity + 1][L];
+  using E = typename A::E;
+  E s[kMaxArity + 1][L];
 
-  inline void full_round(const Instance &in, const Fr *c) {
+  inline void full_round(const Instance &in, const typename A::K *c, const Constants<typename A::K> &k) {
     const int t = in.t;
-    Fr x[kMaxArity + 1][L], x2[kMaxArity + 1][L];
-    for (int i = 0; i < t; ++i)
-      for (int l = 0; l < L; ++l) x[i][l] = s[i][l] + c[i];
+    E x[kMaxArity + 1][L], x2[kMaxArity + 1][L];
+    for (int i = 0; i < t; ++i) {
+      const E ci = A::k(c[i]);
+      for (int l = 0; l < L; ++l) x[i][l] = s[i][l] + ci;
+    }
     for (int i = 0; i < t; ++i)
       for (int l = 0; l < L; ++l) x2[i][l] = x[i][l].sqr();
     for (int i = 0; i < t; ++i)
       for (int l = 0; l < L; ++l) x2[i][l] = x2[i][l].sqr();
     for (int i = 0; i < t; ++i)
       for (int l = 0; l < L; ++l) x[i][l] = x2[i][l] * x[i][l];  // x^5
-    mix(in.m.data(), x, t);
+    mix(k.m.data(), x, t);
   }
 
   // s = mat · x for a t×t row-major matrix.
-  inline void mix(const Fr *mat, const Fr (&x)[kMaxArity + 1][L], int t) {
+  inline void mix(const typename A::K *mat, const E (&x)[kMaxArity + 1][L], int t) {
     for (int i = 0; i < t; ++i) {
-      const Fr *row = &mat[i * t];
-      for (int l = 0; l < L; ++l) {
-        Fr acc = row[0] * x[0][l];
-        for (int j = 1; j < t; ++j) acc += row[j] * x[j][l];
-        s[i][l] = acc;
+      const typename A::K *row = &mat[i * t];
+      E acc[L];
+      const E r0 = A::k(row[0]);
+      for (int l = 0; l < L; ++l) acc[l] = r0 * x[0][l];
+      for (int j = 1; j < t; ++j) {
+        const E rj = A::k(row[j]);
+        for (int l = 0; l < L; ++l) acc[l] += rj * x[j][l];
       }
+      for (int l = 0; l < L; ++l) s[i][l] = acc[l];
     }
   }
 
   // The textbook permutation, used when the optimised form is unavailable.
-  void permute_dense(const Instance &in) {
+  void permute_dense(const Instance &in, const Constants<typename A::K> &k) {
     const int t = in.t, half = in.rf / 2;
     for (int r = 0; r < in.rf + in.rp; ++r) {
-      const Fr *c = &in.c[r * t];
+      const typename A::K *c = &k.c[r * t];
       if (r < half || r >= half + in.rp) {
-        full_round(in, c);
+        full_round(in, c, k);
         continue;
       }
-      Fr x[kMaxArity + 1][L];
-      for (int i = 0; i < t; ++i)
-        for (int l = 0; l < L; ++l) x[i][l] = s[i][l] + c[i];
-      for (int l = 0; l < L; ++l) x[0][l] = pow5(x[0][l]);
-      mix(in.m.data(), x, t);
+      E x[kMaxArity + 1][L];
+      for (int i = 0; i < t; ++i) {
+        const E ci = A::k(c[i]);
+        for (int l = 0; l < L; ++l) x[i][l] = s[i][l] + ci;
+      }
+      for (int l = 0; l < L; ++l) x[0][l] = x[0][l].sqr().sqr() * x[0][l];
+      mix(k.m.data(), x, t);
     }
   }
 
-  // inputs[l] points at lane l's `t-1` inputs; the result is s[0].
-  void permute(const Instance &in, const Fr *const *inputs) {
+  // Runs the permutation on s (word 0 the capacity, words 1.. the inputs);
+  // the hash is s[0].
+  void permute(const Instance &in) {
+    const Constants<typename A::K> &k = A::consts(in);
     const int t = in.t, u = t - 1, half = in.rf / 2;
-    for (int l = 0; l < L; ++l) {
-      s[0][l] = Fr::zero();
-      for (int i = 1; i < t; ++i) s[i][l] = inputs[l][i - 1];
-    }
-    if (in.sparse.empty()) return permute_dense(in);
+    if (k.sparse.empty()) return permute_dense(in, k);
 
-    for (int r = 0; r < half; ++r) full_round(in, &in.c[r * t]);
-    const Fr *e = in.sparse.data();
+    for (int r = 0; r < half; ++r) full_round(in, &k.c[r * t], k);
+    const typename A::K *e = k.sparse.data();
     for (int r = 0; r < in.rp; ++r, e += 2 * t - 1) {
       // Each step for every lane before the next step, so the lanes'
       // dependency chains overlap.
-      Fr x0[L], x2[L], acc[L];
-      for (int l = 0; l < L; ++l) x0[l] = s[0][l] + in.partial_c[r];
+      E x0[L], x2[L], acc[L];
+      const E pc = A::k(k.partial_c[r]);
+      for (int l = 0; l < L; ++l) x0[l] = s[0][l] + pc;
       for (int l = 0; l < L; ++l) x2[l] = x0[l].sqr();
       for (int l = 0; l < L; ++l) x2[l] = x2[l].sqr();
       for (int l = 0; l < L; ++l) x0[l] = x2[l] * x0[l];
-      for (int l = 0; l < L; ++l) acc[l] = e[0] * x0[l];
-      for (int j = 1; j < t; ++j)
-        for (int l = 0; l < L; ++l) acc[l] += e[j] * s[j][l];
-      for (int i = 1; i < t; ++i)
-        for (int l = 0; l < L; ++l) s[i][l] += e[u + i] * x0[l];
+      const E e0 = A::k(e[0]);
+      for (int l = 0; l < L; ++l) acc[l] = e0 * x0[l];
+      for (int j = 1; j < t; ++j) {
+        const E ej = A::k(e[j]);
+        for (int l = 0; l < L; ++l) acc[l] += ej * s[j][l];
+      }
+      for (int i = 1; i < t; ++i) {
+        const E ei = A::k(e[u + i]);
+        for (int l = 0; l < L; ++l) s[i][l] += ei * x0[l];
+      }
       for (int l = 0; l < L; ++l) s[0][l] = acc[l];
     }
     for (int l = 0; l < L; ++l) {
-      Fr y[kMaxArity];
+      E y[kMaxArity];
       for (int i = 0; i < u; ++i) {
-        const Fr *row = &in.tail[i * u];
-        Fr acc = row[0] * s[1][l];
-        for (int j = 1; j < u; ++j) acc += row[j] * s[j + 1][l];
+        const typename A::K *row = &k.tail[i * u];
+        E acc = A::k(row[0]) * s[1][l];
+        for (int j = 1; j < u; ++j) acc += A::k(row[j]) * s[j + 1][l];
         y[i] = acc;
       }
       for (int i = 0; i < u; ++i) s[i + 1][l] = y[i];
     }
-    full_round(in, in.after_c.data());
-    for (int r = half + in.rp + 1; r < in.rf + in.rp; ++r) full_round(in, &in.c[r * t]);
+    full_round(in, k.after_c.data(), k);
+    for (int r = half + in.rp + 1; r < in.rf + in.rp; ++r) full_round(in, &k.c[r * t], k);
   }
 };
 
-constexpr int kLanes = 8;
-
-// Hashes count inputs (arity Fr each, contiguous) into out, kLanes at a time.
+// Hashes count inputs (arity Fr each, contiguous) into out: eight lanes of
+// IFMA vectors at a time where the CPU has them, scalar lanes otherwise.
 void hash_range(const Instance &in, const Fr *inputs, size_t count, Fr *out) {
   const int arity = in.t - 1;
   size_t h = 0;
-  for (; h + kLanes <= count; h += kLanes) {
-    Lanes<kLanes> st;
-    const Fr *ptr[kLanes];
-    for (int l = 0; l < kLanes; ++l) ptr[l] = inputs + (h + l) * arity;
-    st.permute(in, ptr);
-    for (int l = 0; l < kLanes; ++l) out[h + l] = st.s[0][l];
+#ifdef GAL_FIELD52X8
+  using V = VectorArith::E;
+  constexpr int kVectors = 2, kPer = 8 * kVectors;
+  for (; h + kPer <= count; h += kPer) {
+    Lanes<VectorArith, kVectors> st;
+    for (int v = 0; v < kVectors; ++v) {
+      const Fr *ptr[8];
+      st.s[0][v] = V::broadcast(Limbs52{{0, 0, 0, 0, 0}});
+      for (int i = 0; i < arity; ++i) {
+        for (int l = 0; l < 8; ++l) ptr[l] = inputs + (h + 8 * v + l) * arity + i;
+        st.s[i + 1][v] = V::load(ptr);
+      }
+    }
+    st.permute(in);
+    for (int v = 0; v < kVectors; ++v) {
+      Fr *dst[8];
+      for (int l = 0; l < 8; ++l) dst[l] = out + h + 8 * v + l;
+      st.s[0][v].store(dst);
+    }
   }
-  for (; h < count; ++h) {
-    Lanes<1> st;
-    const Fr *ptr = inputs + h * arity;
-    st.permute(in, &ptr);
-    out[h] = st.s[0][0];
+#endif
+  constexpr int kLanes = 8;
+  for (; h < count;) {
+    const int m = (int)std::min<size_t>(kLanes, count - h);
+    Lanes<ScalarArith, kLanes> st;
+    for (int l = 0; l < kLanes; ++l) {
+      const Fr *x = inputs + (h + std::min(l, m - 1)) * arity;  // spare lanes repeat the last hash
+      st.s[0][l] = Fr::zero();
+      for (int i = 0; i < arity; ++i) st.s[i + 1][l] = x[i];
+    }
+    st.permute(in);
+    for (int l = 0; l < m; ++l) out[h + l] = st.s[0][l];
+    h += m;
   }
 }
 

@@ -1,10 +1,12 @@
 // Checks the portable field multiplication (the one CUDA compiles) against
 // the host's fast path and against algebraic identities, on random values
-// and the edges 0, 1 and p-1. Built and run by test/integration/native.test.ts.
+// and the edges 0, 1 and p-1, and the eight-lane IFMA arithmetic against the
+// scalar one where the CPU has it. Built and run by test/integration/native.test.ts.
 #include <cstdio>
 #include <random>
 
 #include "gal/bn254.h"
+#include "gal/field52x8.h"
 
 using namespace gal;
 using namespace gal::bn254;
@@ -33,9 +35,50 @@ int check(const char *name, std::mt19937_64 &rng, int rounds) {
   return bad;
 }
 
+#ifdef GAL_FIELD52X8
+// The eight-lane IFMA arithmetic against the scalar one, edges included.
+template <class P>
+int check_x8(const char *name, std::mt19937_64 &rng, int rounds) {
+  using F = Field<P>;
+  using V = Field52x8<P>;
+  int bad = 0;
+  auto random = [&] {
+    for (;;) {
+      u64 l[4] = {rng(), rng(), rng(), rng() >> 2};
+      F x;
+      if (F::from_limbs(l, x)) return x;
+    }
+  };
+  for (int r = 0; r < rounds; ++r) {
+    F a[8], b[8], out[8];
+    const F *pa[8], *pb[8];
+    F *po[8];
+    for (int i = 0; i < 8; ++i) {
+      a[i] = r == 0 && i < 3 ? (i == 0 ? F::zero() : i == 1 ? F::one() : F::zero() - F::one()) : random();
+      b[i] = r == 0 && i > 4 ? F::zero() - F::one() : random();
+      pa[i] = &a[i], pb[i] = &b[i], po[i] = &out[i];
+    }
+    const V va = V::load(pa), vb = V::load(pb);
+    (va * vb).store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != a[i] * b[i];
+    (va + vb).store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != a[i] + b[i];
+    (va - vb).store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != a[i] - b[i];
+    (va * V::broadcast(V::constant(b[0]))).store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != a[i] * b[0];
+  }
+  std::printf("%s x8: %d mismatches in %d rounds\n", name, bad, rounds);
+  return bad;
+}
+#endif
+
 int main() {
   std::mt19937_64 rng(2024);
   int bad = check<Fq>("Fq", rng, 200000) + check<Fr>("Fr", rng, 200000);
+#ifdef GAL_FIELD52X8
+  bad += check_x8<FqParams>("Fq", rng, 20000) + check_x8<FrParams>("Fr", rng, 20000);
+#endif
   // G1: 2·G by doubling equals G + G by addition, and G + (-G) is infinity.
   G1Affine g{Fq::from_u64(1), Fq::from_u64(2)};
   G1XYZZ two = G1XYZZ::from_affine(g).dbl(), sum = G1XYZZ::from_affine(g).add(G1XYZZ::from_affine(g));

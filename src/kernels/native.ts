@@ -15,7 +15,7 @@ export interface CpuAddon {
   poseidon(inputs: Uint8Array, arity: number, threads: number): Promise<Uint8Array>;
   poseidonMerkleRoot(leaves: Uint8Array, threads: number): Promise<Uint8Array>;
   montgomery(field: 'q' | 'r', toMontgomery: boolean, values: Uint8Array, threads: number): Promise<Uint8Array>;
-  fieldMulCost(field: 'q' | 'r', iterations: number): Promise<Uint8Array>;
+  fieldMulCost(field: 'q' | 'r' | 'v', iterations: number): Promise<Uint8Array>;
   msmWindowBits(n: number): number;
   poseidonConstants(arity: number): { c: Uint8Array; m: Uint8Array };
   hardwareThreads(): number;

@@ -143,6 +143,15 @@ describe.each(backends)('%s backend', (backend) => {
       expect(out).toEqual(expected);
     });
 
+    it.each(Array.from({ length: 16 }, (_, i) => i + 1))('arity %i, a batch of 37 (vector lanes and the scalar tail)', async (arity) => {
+      const r = rng(100 + arity);
+      const inputs = Array.from({ length: 37 }, (_, h) =>
+        Array.from({ length: arity }, (_, i) => (h === 5 ? R - 1n : h === 6 ? 0n : h === 7 ? BigInt(i) : r.field())),
+      );
+      const out = decodeFields(await (await k()).poseidon(encodeFields(inputs.flat()), arity));
+      expect(out).toEqual(await Promise.all(inputs.map(referencePoseidon)));
+    });
+
     it('a large batch spread over threads agrees hash by hash', async () => {
       const r = rng(77);
       const n = 3000;

@@ -1,0 +1,153 @@
+// Eight field elements at once with AVX-512 IFMA: each element in five 52-bit
+// limbs, limb j of all eight lanes in one 512-bit register, in Montgomery
+// form with R = 2^260. vpmadd52{lo,hi}uq multiply eight 52-bit pairs and
+// accumulate into 64-bit lanes, so the operand-scanning Montgomery product
+// needs no carry flags: limbs grow past 52 bits and are normalised once.
+//
+// Values move in and out of this domain from the scalar Montgomery form
+// (R = 2^256): x·2^260 = (x·2^256)·16. Host-only; callers keep a scalar path.
+#pragma once
+#if defined(__AVX512F__) && defined(__AVX512IFMA__) && !defined(__CUDACC__) && !defined(GAL_PORTABLE)
+#define GAL_FIELD52X8 1
+#include <immintrin.h>
+
+#include "field.h"
+
+namespace gal {
+
+// A value's five radix-2^52 limbs, little-endian.
+struct Limbs52 {
+  u64 l[5];
+};
+
+inline Limbs52 split52(const u64 v[4]) {
+  constexpr u64 M = (1ULL << 52) - 1;
+  return Limbs52{{v[0] & M, ((v[0] >> 52) | (v[1] << 12)) & M, ((v[1] >> 40) | (v[2] << 24)) & M,
+                  ((v[2] >> 28) | (v[3] << 36)) & M, v[3] >> 16}};
+}
+
+inline void join52(const u64 l[5], u64 v[4]) {
+  v[0] = l[0] | (l[1] << 52);
+  v[1] = (l[1] >> 12) | (l[2] << 40);
+  v[2] = (l[2] >> 24) | (l[3] << 28);
+  v[3] = (l[3] >> 36) | (l[4] << 16);
+}
+
+template <class Params>
+struct Field52x8 {
+  using Scalar = Field<Params>;
+  __m512i l[5];
+
+  static __m512i mask() { return _mm512_set1_epi64((long long)((1ULL << 52) - 1)); }
+  static __m512i modulus(int j) {
+    const u64 p[4] = {Params::modulus(0), Params::modulus(1), Params::modulus(2), Params::modulus(3)};
+    return _mm512_set1_epi64((long long)split52(p).l[j]);
+  }
+
+  // A scalar constant (scalar Montgomery form) in this domain, for broadcast.
+  static Limbs52 constant(const Scalar &x) {
+    Scalar y = x.dbl().dbl().dbl().dbl();  // ·16: from R = 2^256 to R = 2^260
+    return split52(y.v);
+  }
+  static Field52x8 broadcast(const Limbs52 &c) {
+    Field52x8 r;
+    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_set1_epi64((long long)c.l[j]);
+    return r;
+  }
+
+  // Lane i takes x[i] (scalar Montgomery form).
+  static Field52x8 load(const Scalar *const x[8]) {
+    alignas(64) u64 t[5][8];
+    for (int i = 0; i < 8; ++i) {
+      Limbs52 s = constant(*x[i]);
+      for (int j = 0; j < 5; ++j) t[j][i] = s.l[j];
+    }
+    Field52x8 r;
+    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_load_si512(t[j]);
+    return r;
+  }
+
+  // Writes lane i to *out[i] in scalar Montgomery form.
+  void store(Scalar *const out[8]) const {
+    // mont(x·2^260, 2^256 mod p) = x·2^256: the product leaves this domain.
+    const Scalar r1 = Scalar::one();
+    Field52x8 y = *this * broadcast(split52(r1.v));
+    alignas(64) u64 t[5][8];
+    for (int j = 0; j < 5; ++j) _mm512_store_si512(t[j], y.l[j]);
+    for (int i = 0; i < 8; ++i) {
+      const u64 limbs[5] = {t[0][i], t[1][i], t[2][i], t[3][i], t[4][i]};
+      join52(limbs, out[i]->v);
+    }
+  }
+
+  // Carries every limb's excess into the next one (limbs may be negative).
+  static void normalize(__m512i t[5]) {
+    for (int j = 0; j < 4; ++j) {
+      t[j + 1] = _mm512_add_epi64(t[j + 1], _mm512_srai_epi64(t[j], 52));
+      t[j] = _mm512_and_si512(t[j], mask());
+    }
+  }
+
+  // t − p where that is non-negative, else t (t normalised, t < 2p).
+  static Field52x8 reduce_once(const __m512i t[5]) {
+    __m512i d[5];
+    for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(t[j], modulus(j));
+    normalize(d);
+    const __mmask8 negative = _mm512_cmplt_epi64_mask(d[4], _mm512_setzero_si512());
+    Field52x8 r;
+    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_mask_blend_epi64(negative, d[j], t[j]);
+    return r;
+  }
+
+  Field52x8 operator+(const Field52x8 &b) const {
+    __m512i t[5];
+    for (int j = 0; j < 5; ++j) t[j] = _mm512_add_epi64(l[j], b.l[j]);
+    normalize(t);
+    return reduce_once(t);
+  }
+
+  Field52x8 operator-(const Field52x8 &b) const {
+    __m512i d[5], e[5];
+    for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(l[j], b.l[j]);
+    normalize(d);
+    for (int j = 0; j < 5; ++j) e[j] = _mm512_add_epi64(d[j], modulus(j));
+    normalize(e);
+    const __mmask8 negative = _mm512_cmplt_epi64_mask(d[4], _mm512_setzero_si512());
+    Field52x8 r;
+    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_mask_blend_epi64(negative, d[j], e[j]);
+    return r;
+  }
+
+  // Montgomery product, operand scanning over b's limbs: each row adds a·b_i
+  // and m·p (m making the low limb vanish) and shifts one limb down.
+  Field52x8 operator*(const Field52x8 &b) const {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i inv = _mm512_set1_epi64((long long)(Params::inv() & ((1ULL << 52) - 1)));
+    __m512i p[5];
+    for (int j = 0; j < 5; ++j) p[j] = modulus(j);
+    __m512i t[6] = {zero, zero, zero, zero, zero, zero};
+    for (int i = 0; i < 5; ++i) {
+      for (int j = 0; j < 5; ++j) {
+        t[j] = _mm512_madd52lo_epu64(t[j], l[j], b.l[i]);
+        t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], l[j], b.l[i]);
+      }
+      const __m512i m = _mm512_madd52lo_epu64(zero, t[0], inv);  // -t0/p mod 2^52
+      for (int j = 0; j < 5; ++j) {
+        t[j] = _mm512_madd52lo_epu64(t[j], p[j], m);
+        t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], p[j], m);
+      }
+      t[1] = _mm512_add_epi64(t[1], _mm512_srli_epi64(t[0], 52));
+      for (int j = 0; j < 5; ++j) t[j] = t[j + 1];
+      t[5] = zero;
+    }
+    normalize(t);
+    return reduce_once(t);
+  }
+
+  Field52x8 sqr() const { return *this * *this; }
+  Field52x8 &operator+=(const Field52x8 &b) { return *this = *this + b; }
+  Field52x8 &operator*=(const Field52x8 &b) { return *this = *this * b; }
+};
+
+}  // namespace gal
+#endif
