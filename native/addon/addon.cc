@@ -38,7 +38,8 @@ class KernelWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      out_ = static_cast<uint8_t *>(std::malloc(out_bytes_ ? out_bytes_ : 1));
+      // 64-byte aligned: the vector kernels work on cache-line blocks.
+      out_ = static_cast<uint8_t *>(std::aligned_alloc(64, (out_bytes_ + 63) / 64 * 64 + (out_bytes_ ? 0 : 64)));
       if (!out_) {
         status_ = Status::fail("GAL_ERR_OUT_OF_MEMORY", "Expected " + std::to_string(out_bytes_) + " bytes for the output but the allocation failed");
         return;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gal/bn254.h"
+#include "gal/field52x8.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -139,12 +140,277 @@ inline size_t bit_reverse(size_t i, int bits) {
   return (size_t)(__builtin_bswap64(x) >> (64 - bits));
 }
 
+#ifdef GAL_FIELD52X8
+// ---------------------------------------------------------------------------
+// The same transform on eight-lane IFMA arithmetic. In memory the array is
+// kept as 256-byte blocks of eight consecutive elements, limb-major ("SoA":
+// limb j of the eight lanes together), so a block is one vector, and in the
+// scalar Montgomery form (R = 2^256): a product with a twiddle held in the
+// vector form (R = 2^260) gives x·ω·2^256 back. Each phase converts blocks to
+// 52-bit limbs once, on the way into its cache-sized buffer, and back once.
+using V = Field52x8<bn254::FrParams>;
+
+struct Block {
+  alignas(64) u64 limb[4][8];
+};
+static_assert(sizeof(Block) == 256, "a block holds eight 32-byte elements");
+
+inline V unpack(const Block &b) {
+  const __m512i M = V::mask(), x0 = _mm512_load_si512(b.limb[0]), x1 = _mm512_load_si512(b.limb[1]),
+                x2 = _mm512_load_si512(b.limb[2]), x3 = _mm512_load_si512(b.limb[3]);
+  V v;
+  v.l[0] = _mm512_and_si512(x0, M);
+  v.l[1] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(x0, 52), _mm512_slli_epi64(x1, 12)), M);
+  v.l[2] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(x1, 40), _mm512_slli_epi64(x2, 24)), M);
+  v.l[3] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(x2, 28), _mm512_slli_epi64(x3, 36)), M);
+  v.l[4] = _mm512_srli_epi64(x3, 16);
+  return v;
+}
+
+inline void pack(const V &v, Block &b) {
+  _mm512_store_si512(b.limb[0], _mm512_or_si512(v.l[0], _mm512_slli_epi64(v.l[1], 52)));
+  _mm512_store_si512(b.limb[1], _mm512_or_si512(_mm512_srli_epi64(v.l[1], 12), _mm512_slli_epi64(v.l[2], 40)));
+  _mm512_store_si512(b.limb[2], _mm512_or_si512(_mm512_srli_epi64(v.l[2], 24), _mm512_slli_epi64(v.l[3], 28)));
+  _mm512_store_si512(b.limb[3], _mm512_or_si512(_mm512_srli_epi64(v.l[3], 36), _mm512_slli_epi64(v.l[4], 16)));
+}
+
+// A vector whose lane c holds f(c), in the vector Montgomery form.
+template <class F>
+V lanes_of(F f) {
+  Fr x[8];
+  const Fr *p[8];
+  for (int c = 0; c < 8; ++c) x[c] = f(c), p[c] = &x[c];
+  return V::load(p);
+}
+
+// An integer (not a Montgomery form) in 52-bit limbs, broadcast.
+V raw_constant(const Fr &integer) { return V::broadcast(split52(integer.v)); }
+
+struct RootsX8 {
+  // level[h/8 + j/8]: lanes ω_{2h}^(j..j+7), for 8 ≤ h < 2^(kTableLog-1).
+  std::vector<V> level, level_inv;
+  // Stages inside one vector (h = 4, 2): upper lane i gets ω_{2h}^(i mod h).
+  V inner[3], inner_inv[3];
+
+  RootsX8() {
+    const Roots &R = roots();
+    const size_t top = size_t(1) << (kTableLog - 1);
+    level.resize(top / 8);
+    level_inv.resize(top / 8);
+    for (size_t h = 8; h < top; h <<= 1)
+      for (size_t j = 0; j < h; j += 8) {
+        level[h / 8 + j / 8] = lanes_of([&](int c) { return R.table[h + j + c]; });
+        level_inv[h / 8 + j / 8] = lanes_of([&](int c) { return R.table_inv[h + j + c]; });
+      }
+    for (int b = 1; b <= 2; ++b) {
+      const size_t h = size_t(1) << b;
+      inner[b] = lanes_of([&](int c) { return (c & h) ? R.table[h + (c % h)] : Fr::one(); });
+      inner_inv[b] = lanes_of([&](int c) { return (c & h) ? R.table_inv[h + (c % h)] : Fr::one(); });
+    }
+  }
+};
+
+const RootsX8 &roots_x8() {
+  static const RootsX8 r;
+  return r;
+}
+
+inline void butterfly(V &a, V &b, const V &w) {
+  const V u = a, v = b;
+  a = u + v;
+  b = (u - v) * w;
+}
+
+// DIF stage h ∈ {4, 2, 1} inside each vector: lane i meets lane i ^ h.
+inline void inner_stage(V &x, int h, const V &w) {
+  const __m512i idx = _mm512_xor_si512(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(h));
+  V partner;
+  for (int j = 0; j < 5; ++j) partner.l[j] = _mm512_permutexvar_epi64(idx, x.l[j]);
+  const __mmask8 upper = (__mmask8)(h == 4 ? 0xF0 : h == 2 ? 0xCC : 0xAA);
+  const V sum = x + partner, diff = h == 1 ? partner - x : (partner - x) * w;
+  for (int j = 0; j < 5; ++j) x.l[j] = _mm512_mask_blend_epi64(upper, sum.l[j], diff.l[j]);
+}
+
+// All stages with h < len/… inside a run of `vectors` consecutive blocks.
+void dif_local_x8(Block *blocks, size_t vectors, V *buf, bool inverse) {
+  const RootsX8 &R = roots_x8();
+  const V *level = inverse ? R.level_inv.data() : R.level.data();
+  for (size_t i = 0; i < vectors; ++i) buf[i] = unpack(blocks[i]);
+  for (size_t hv = vectors / 2; hv >= 1; hv >>= 1) {  // h = 8·hv elements
+    const V *tw = level + hv;
+    for (size_t base = 0; base < vectors; base += 2 * hv)
+      for (size_t j = 0; j < hv; ++j) butterfly(buf[base + j], buf[base + j + hv], tw[j]);
+  }
+  const V *inner = inverse ? R.inner_inv : R.inner;
+  for (size_t i = 0; i < vectors; ++i) {
+    inner_stage(buf[i], 4, inner[2]);
+    inner_stage(buf[i], 2, inner[1]);
+    inner_stage(buf[i], 1, inner[0]);
+  }
+  for (size_t i = 0; i < vectors; ++i) pack(buf[i], blocks[i]);
+}
+
+// dif_wide_pass on blocks: the eight columns of a group are a vector's lanes.
+void dif_wide_pass_x8(Block *blocks, size_t n, int log, int s0, int k, const Fr *w, const Fr *table, unsigned threads) {
+  const size_t B = n >> s0, rows = size_t(1) << k, S = B >> k, groups = S / 8;
+  std::vector<V> step(k), jump(k);  // lanes ω_{N_s}^c; ω_{N_s}^8 broadcast
+  std::vector<Limbs52> twiddle(rows);  // table[h + u] in vector form, for h = rows/2 … 1
+  for (int s = 0; s < k; ++s) {
+    const Fr &root = w[log - s0 - s];
+    step[s] = lanes_of([&](int c) { return root.pow((u64)c); });
+    jump[s] = V::broadcast(V::constant(root.pow((u64)8)));
+  }
+  for (size_t i = 1; i < rows; ++i) twiddle[i] = V::constant(table[i]);
+  const size_t tasks = (n / B) * groups;
+  parallel_range(tasks, threads, 1, [&](size_t lo, size_t hi) {
+    std::vector<V> local(rows + rows / 2);
+    V *buf = local.data(), *tw = buf + rows;
+    // Column twiddles advance group by group: col[s] = lanes ω_{N_s}^(8g + c).
+    std::vector<V> col(k);
+    for (int s = 0; s < k; ++s)
+      col[s] = step[s] * V::broadcast(V::constant(w[log - s0 - s].pow((u64)(8 * (lo % groups)))));
+    for (size_t task = lo; task < hi; ++task) {
+      const size_t q = task / groups, g = task % groups;
+      if (g == 0 && task != lo) col = step;  // a new block starts at column 0
+      Block *base = blocks + (q * B + g * 8) / 8;
+      for (size_t t = 0; t < rows; ++t) buf[t] = unpack(base[t * S / 8]);
+      for (int s = 0; s < k; ++s) {
+        const size_t hr = rows >> (s + 1);
+        for (size_t u = 0; u < hr; ++u) tw[u] = col[s] * V::broadcast(twiddle[hr + u]);
+        for (size_t blk = 0; blk < rows; blk += 2 * hr)
+          for (size_t u = 0; u < hr; ++u) butterfly(buf[blk + u], buf[blk + u + hr], tw[u]);
+        col[s] = col[s] * jump[s];
+      }
+      for (size_t t = 0; t < rows; ++t) pack(buf[t], base[t * S / 8]);
+    }
+  });
+}
+
+#endif  // GAL_FIELD52X8
+
 // Reads the raw limbs of a 32-byte little-endian value (no range check).
 inline Fr raw(const uint8_t *b) {
   Fr x;
   std::memcpy(x.v, b, 32);
   return x;
 }
+
+// out_i ← out_i · shift^i for canonical elements: canonical x times shift^i
+// in Montgomery form is canonical x·shift^i. The inverse coset's last pass.
+void scale_by_powers(uint8_t *out, size_t n, const Fr &shift, unsigned threads) {
+  parallel_range(n, threads, 8192, [&](size_t lo, size_t hi) {
+    Fr f = shift.pow((u64)lo);
+    for (size_t i = lo; i < hi; ++i) {
+      Fr c = raw(out + 32 * i) * f;
+      std::memcpy(out + 32 * i, c.v, 32);
+      f *= shift;
+    }
+  });
+}
+
+#ifdef GAL_FIELD52X8
+// ntt_impl's phases on eight-lane blocks (log ≥ 8). `shift` is already the
+// inverse shift for the inverse transform.
+Status ntt_x8(const uint8_t *in, uint8_t *out, size_t n, int log, bool inverse, bool coset, const Fr &shift,
+              unsigned threads) {
+  Block *blocks = reinterpret_cast<Block *>(out);  // malloc'd: 16-byte aligned at least
+  if (reinterpret_cast<uintptr_t>(out) % 64) return Status::fail("GAL_ERR_NATIVE", "Expected a 64-byte aligned NTT buffer");
+  const size_t nblocks = n / 8;
+  auto lanes_from = [&](size_t first, const Fr &extra) {  // lanes shift^(first + c)·extra
+    const Fr s0 = shift.pow((u64)first) * extra;
+    return lanes_of([&](int c) { return s0 * shift.pow((u64)c); });
+  };
+  const V shift8 = V::broadcast(V::constant(shift.pow((u64)8)));
+
+  // Load: raw canonical limbs into blocks, then x·2^516 / 2^260 = x·2^256.
+  const Fr k516 = Fr::r2().dbl().dbl().dbl().dbl();  // the integer 2^516 mod r
+  const V to_mont = raw_constant(k516);
+  std::atomic<size_t> bad{n};
+  parallel_range(nblocks, threads, 1024, [&](size_t lo, size_t hi) {
+    V cos = coset && !inverse ? lanes_from(8 * lo, Fr::one()) : V();
+    for (size_t b = lo; b < hi; ++b) {
+      Block &blk = blocks[b];
+      u64 limbs[8][4];
+      for (int c = 0; c < 8; ++c) {
+        std::memcpy(limbs[c], in + 32 * (8 * b + c), 32);
+        if (!Fr::limbs_below_modulus(limbs[c])) {
+          size_t i = 8 * b + c, cur = bad.load();
+          while (i < cur && !bad.compare_exchange_weak(cur, i)) {}
+          limbs[c][0] = limbs[c][1] = limbs[c][2] = limbs[c][3] = 0;
+        }
+      }
+      for (int j = 0; j < 4; ++j)
+        for (int c = 0; c < 8; ++c) blk.limb[j][c] = limbs[c][j];
+      V x = unpack(blk) * to_mont;
+      if (coset && !inverse) {
+        x = x * cos;
+        cos = cos * shift8;
+      }
+      pack(x, blk);
+    }
+  });
+  if (bad < n)
+    return Status::fail("GAL_ERR_FIELD_RANGE", "Expected value " + std::to_string(bad.load()) + " below r but received a larger value");
+
+  const Roots &R = roots();
+  const Fr *w = inverse ? R.wi : R.w;
+  const Fr *table = inverse ? R.table_inv.data() : R.table.data();
+  constexpr int kBlockLog = 14, kMaxPass = 8;
+  const int wide = std::max(0, log - kBlockLog);
+  const int passes = (wide + kMaxPass - 1) / kMaxPass;
+  for (int s0 = 0, left = wide, p = passes; p > 0; --p) {
+    const int k = (left + p - 1) / p;
+    dif_wide_pass_x8(blocks, n, log, s0, k, w, table, threads);
+    s0 += k;
+    left -= k;
+  }
+  const size_t run = (n >> wide) / 8;  // vectors per in-cache run
+  parallel_range(nblocks / run, threads, 1, [&](size_t lo, size_t hi) {
+    std::vector<V> buf(run);
+    for (size_t r = lo; r < hi; ++r) dif_local_x8(blocks + r * run, run, buf.data(), inverse);
+  });
+
+  // Leave Montgomery form with the scale folded in: x·2^256 · 16s / 2^260 = x·s.
+  Fr scale = Fr::from_u64(16);
+  if (inverse) scale *= Fr::from_u64(n).inverse();
+  Fr scale_int;
+  scale.to_limbs(scale_int.v);
+  const V leave = raw_constant(scale_int);
+  parallel_range(nblocks, threads, 1024, [&](size_t lo, size_t hi) {
+    for (size_t b = lo; b < hi; ++b) pack(unpack(blocks[b]) * leave, blocks[b]);
+  });
+
+  // Out of bit-reversed order and from blocks to 32-byte elements, in place:
+  // the 64 slots with mid bits m fill from the 64 elements with mid rev(m),
+  // which are 8 whole blocks; m and rev(m) are done together.
+  const int mid_log = log - 6;
+  const size_t mids = size_t(1) << mid_log;
+  parallel_range(mids, threads, 256, [&](size_t lo, size_t hi) {
+    Block tile[2][8];
+    for (size_t m = lo; m < hi; ++m) {
+      const size_t rm = bit_reverse(m, mid_log);
+      if (rm < m) continue;
+      const size_t mid[2] = {m, rm};
+      for (int side = 0; side < 2; ++side)
+        for (size_t r = 0; r < 8; ++r) tile[side][r] = blocks[(r << mid_log) | mid[side]];
+      for (int side = 0; side < 2; ++side)
+        for (size_t h = 0; h < 8; ++h) {
+          // Slot (h, mid, l) takes element (rev l, rev mid, rev h): row rev l, lane rev h.
+          uint8_t *dst = out + 32 * (((h << mid_log) | mid[side]) << 3);
+          const Block *src = tile[1 - side];
+          const size_t lane = bit_reverse(h, 3);
+          for (size_t l = 0; l < 8; ++l) {
+            const Block &b = src[bit_reverse(l, 3)];
+            const u64 limbs[4] = {b.limb[0][lane], b.limb[1][lane], b.limb[2][lane], b.limb[3][lane]};
+            std::memcpy(dst + 32 * l, limbs, 32);
+          }
+        }
+    }
+  });
+  if (coset && inverse) scale_by_powers(out, n, shift, threads);
+  return Status{};
+}
+#endif
 
 // Works in place in `out`: load (canonical → Montgomery, × shift^i for the
 // forward coset), DIF stages, then one tiled pass that permutes out of
@@ -163,6 +429,10 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
     return Status::fail("GAL_ERR_INVALID_ARGUMENT", "Expected a non-zero coset shift but received 0");
   if (inverse) shift = shift.inverse();
 
+#ifdef GAL_FIELD52X8
+  if (log >= 8 && reinterpret_cast<uintptr_t>(out) % 64 == 0)
+    return ntt_x8(in, out, n, log, inverse, coset_shift != nullptr, shift, threads);
+#endif
   const Roots &R = roots();
   // The output buffer (malloc'd, 8-byte aligned) doubles as the work array.
   Fr *a = reinterpret_cast<Fr *>(out);
@@ -247,17 +517,7 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
     });
   }
 
-  if (coset_shift && inverse) {
-    // Canonical x times shift^-i in Montgomery form is canonical x·shift^-i.
-    parallel_range(n, threads, 8192, [&](size_t lo, size_t hi) {
-      Fr f = shift.pow((u64)lo);
-      for (size_t i = lo; i < hi; ++i) {
-        Fr c = raw(out + 32 * i) * f;
-        std::memcpy(out + 32 * i, c.v, 32);
-        f *= shift;
-      }
-    });
-  }
+  if (coset_shift && inverse) scale_by_powers(out, n, shift, threads);
   return Status{};
 }
 
