@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gal/bn254.h"
+#include "gal/field52x8.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -30,6 +31,28 @@ using bn254::G1Affine;
 using bn254::G1XYZZ;
 
 constexpr int kScalarBits = 254;  // r < 2^254
+
+// Where the CPU has AVX-512 IFMA, points and buckets hold coordinates in the
+// vector Montgomery form (x·2^260) so that the batch additions run eight at
+// a time on Field52x8; the scalar XYZZ code (overflow sums, reduction) keeps
+// the scalar form (x·2^256) and values cross over with these two helpers.
+#ifdef GAL_FIELD52X8
+using V = Field52x8<bn254::FqParams>;
+constexpr bool kVectorDomain = true;
+inline Fq to_vector_domain(const Fq &x) { return x.dbl().dbl().dbl().dbl(); }  // ·16
+inline Fq to_scalar_domain(const Fq &x) {
+  const Fq two_252{{0, 0, 0, 1ULL << 60}};  // mont(x·2^260, 2^252) = x·2^256
+  return x * two_252;
+}
+#else
+constexpr bool kVectorDomain = false;
+inline Fq to_vector_domain(const Fq &x) { return x; }
+inline Fq to_scalar_domain(const Fq &x) { return x; }
+#endif
+
+inline G1Affine scalar_domain(const G1Affine &p) {
+  return kVectorDomain && !p.is_inf() ? G1Affine{to_scalar_domain(p.x), to_scalar_domain(p.y)} : p;
+}
 
 // Bits [pos, pos+len) of a 256-bit little-endian integer; pos may be -1 (bit
 // -1 reads as zero) and bits past 255 read as zero. len ≤ 32.
@@ -76,6 +99,11 @@ struct Scratch {
   std::vector<uint32_t> pend_bucket;
   std::vector<G1Affine> pend_point;
   std::vector<Fq> den, num, prefix;
+#ifdef GAL_FIELD52X8
+  std::vector<V> vden, vprefix;  // the batch as eight-lane vectors
+  std::vector<__mmask8> vzero;
+  G1Affine sink[8];              // stand-ins for padding lanes
+#endif
   struct Deferred {
     uint32_t bucket;
     G1Affine point;
@@ -96,11 +124,17 @@ struct Scratch {
     den.resize(batch);
     num.resize(batch);
     prefix.resize(batch);
+#ifdef GAL_FIELD52X8
+    vden.resize((batch + 7) / 8);
+    vprefix.resize((batch + 7) / 8);
+    vzero.resize((batch + 7) / 8);
+#endif
     deferred.reserve(batch);
     retry.reserve(batch);
   }
 
-  void side_add(uint32_t b, const G1Affine &p) {
+  void side_add(uint32_t b, const G1Affine &vp) {
+    const G1Affine p = scalar_domain(vp);
     side[b] = side_stamp[b] == stamp ? side[b].add_affine(p) : G1XYZZ::from_affine(p);
     side_stamp[b] = stamp;
   }
@@ -109,9 +143,76 @@ struct Scratch {
   void flush();
 };
 
+#ifdef GAL_FIELD52X8
+// The batch on eight lanes: eight interleaved product chains for the
+// inversion (one scalar inversion of their eight totals), then slopes and
+// results eight additions at a time. Lanes past `count` are padding.
+void flush_vector(Scratch &s, size_t count) {
+  const size_t nv = (count + 7) / 8;
+  const Fq pad = to_vector_domain(Fq::one());
+  const V one = V::broadcast(split52(pad.v));
+  auto lane_ptrs = [&](std::vector<Fq> &arr, size_t v, const Fq *ptr[8]) {
+    for (size_t c = 0; c < 8; ++c) ptr[c] = 8 * v + c < count ? &arr[8 * v + c] : &pad;
+  };
+  // Prefix products of the denominators; zero ones (p = -a) are skipped.
+  V acc = one;
+  for (size_t v = 0; v < nv; ++v) {
+    const Fq *ptr[8];
+    lane_ptrs(s.den, v, ptr);
+    V d = V::gather(ptr);
+    s.vzero[v] = d.zero_lanes();
+    d = V::blend(s.vzero[v], d, one);
+    s.vden[v] = d;
+    s.vprefix[v] = acc;
+    acc = acc * d;
+  }
+  // Invert the eight chain totals with one scalar inversion.
+  Fq total[8], scratch[8];
+  Fq *tp[8];
+  for (int c = 0; c < 8; ++c) tp[c] = &total[c];
+  acc.scatter(tp);
+  for (auto &t : total) t = to_scalar_domain(t);
+  batch_inverse(total, scratch, 8);
+  for (auto &t : total) t = to_vector_domain(t);
+  const Fq *cp[8];
+  for (int c = 0; c < 8; ++c) cp[c] = &total[c];
+  V inv = V::gather(cp);
+  for (size_t v = nv; v-- > 0;) {  // vden[v] becomes 1/den (zero lanes: ignored)
+    const V d = s.vden[v];
+    s.vden[v] = inv * s.vprefix[v];
+    inv = inv * d;
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    const Fq *num[8], *ax[8], *ay[8], *px[8];
+    Fq *ox[8], *oy[8];
+    Fq sink_x[8], sink_y[8];
+    lane_ptrs(s.num, v, num);
+    for (size_t c = 0; c < 8; ++c) {
+      const size_t k = 8 * v + c;
+      const bool live = k < count && !((s.vzero[v] >> c) & 1);
+      G1Affine &a = live ? s.bucket[s.pend_bucket[k]] : s.sink[c];
+      if (!live) a = G1Affine{pad, pad};
+      ax[c] = &a.x, ay[c] = &a.y, ox[c] = &sink_x[c], oy[c] = &sink_y[c];
+      px[c] = live ? &s.pend_point[k].x : &pad;
+    }
+    const V lambda = V::gather(num) * s.vden[v];
+    const V x1 = V::gather(ax), y1 = V::gather(ay);
+    const V x3 = lambda.sqr() - x1 - V::gather(px);
+    const V y3 = lambda * (x1 - x3) - y1;
+    x3.scatter(ox);
+    y3.scatter(oy);
+    for (size_t c = 0; c < 8; ++c) {
+      const size_t k = 8 * v + c;
+      if (k >= count) break;
+      G1Affine &a = s.bucket[s.pend_bucket[k]];
+      if ((s.vzero[v] >> c) & 1) a = G1Affine::inf();
+      else a = G1Affine{sink_x[c], sink_y[c]};
+    }
+  }
+}
+#endif
+
 // Completes `count` pending additions bucket[b] += p with one inversion.
-// The slope and result are computed four additions at a time, step by step,
-// so the four dependency chains (λ, λ², x3, y3) overlap in the core.
 void flush_batch(Scratch &s, size_t count) {
   for (size_t k = 0; k < count; ++k) {
     const G1Affine &a = s.bucket[s.pend_bucket[k]], &p = s.pend_point[k];
@@ -120,13 +221,18 @@ void flush_batch(Scratch &s, size_t count) {
       s.num[k] = p.y - a.y;
     } else if (a.y == p.y) {  // doubling; y ≠ 0 on BN254 (no 2-torsion)
       s.den[k] = a.y.dbl();
-      Fq x2 = a.x.sqr();
+      Fq x = to_scalar_domain(a.x), x2 = to_vector_domain(x.sqr());
       s.num[k] = x2.dbl() + x2;
     } else {
       s.den[k] = Fq::zero();  // p = -a: the sum is infinity
     }
   }
+#ifdef GAL_FIELD52X8
+  flush_vector(s, count);
+#else
   batch_inverse(s.den.data(), s.prefix.data(), (long)count);
+  // The slope and result four additions at a time, step by step, so the
+  // four dependency chains (λ, λ², x3, y3) overlap in the core.
   constexpr size_t L = 4;
   for (size_t k0 = 0; k0 < count; k0 += L) {
     const size_t m = std::min(L, count - k0);
@@ -144,6 +250,7 @@ void flush_batch(Scratch &s, size_t count) {
       a.x = x;
     }
   }
+#endif
 }
 
 // bucket[b] += p: directly into an empty bucket, else queued for the batch.
@@ -204,7 +311,7 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
 
   G1XYZZ running = G1XYZZ::inf(), total = G1XYZZ::inf();
   for (size_t b = nb; b-- > 0;) {
-    running = running.add_affine(s.bucket[b]);
+    running = running.add_affine(scalar_domain(s.bucket[b]));
     if (s.side_stamp[b] == s.stamp) running = running.add(s.side[b]);
     total = total.add(running);
   }
@@ -239,6 +346,8 @@ Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsi
         a = G1Affine::inf();
       } else if (!a.on_curve()) {
         lower(off_curve, i);
+      } else if (kVectorDomain && !a.is_inf()) {
+        a = G1Affine{to_vector_domain(a.x), to_vector_domain(a.y)};
       }
     }
   });

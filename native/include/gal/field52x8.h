@@ -80,6 +80,38 @@ struct Field52x8 {
     }
   }
 
+  // Lane i ← the limbs of *x[i] as they are (no change of Montgomery form);
+  // scatter is the inverse. Values must be fully reduced.
+  static Field52x8 gather(const Scalar *const x[8]) {
+    alignas(64) u64 t[5][8];
+    for (int i = 0; i < 8; ++i) {
+      const Limbs52 s = split52(x[i]->v);
+      for (int j = 0; j < 5; ++j) t[j][i] = s.l[j];
+    }
+    Field52x8 r;
+    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_load_si512(t[j]);
+    return r;
+  }
+  void scatter(Scalar *const out[8]) const {
+    alignas(64) u64 t[5][8];
+    for (int j = 0; j < 5; ++j) _mm512_store_si512(t[j], l[j]);
+    for (int i = 0; i < 8; ++i) {
+      const u64 limbs[5] = {t[0][i], t[1][i], t[2][i], t[3][i], t[4][i]};
+      join52(limbs, out[i]->v);
+    }
+  }
+
+  __mmask8 zero_lanes() const {
+    __m512i any = _mm512_or_si512(_mm512_or_si512(l[0], l[1]), _mm512_or_si512(_mm512_or_si512(l[2], l[3]), l[4]));
+    return _mm512_cmpeq_epi64_mask(any, _mm512_setzero_si512());
+  }
+
+  static Field52x8 blend(__mmask8 take_b, const Field52x8 &a, const Field52x8 &b) {
+    Field52x8 r;
+    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_mask_blend_epi64(take_b, a.l[j], b.l[j]);
+    return r;
+  }
+
   // Carries every limb's excess into the next one (limbs may be negative).
   static void normalize(__m512i t[5]) {
     for (int j = 0; j < 4; ++j) {
