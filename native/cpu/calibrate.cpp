@@ -1,6 +1,7 @@
 // Measures the cost of one field multiplication, the unit in which the
 // benchmarks express each kernel's floor (multiplications needed × cost).
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "gal/bn254.h"
@@ -49,6 +50,15 @@ double mul_ns_x8(size_t iterations) {
 #endif
 
 }  // namespace
+
+bool vector_arithmetic() {
+#ifdef GAL_FIELD52X8
+  const char *env = std::getenv("GALACTIC_CPU_VECTOR");
+  return !(env && env[0] == '0');
+#else
+  return false;
+#endif
+}
 
 Status field_mul_cost(char field, size_t iterations, double *ns_per_mul) {
   if (field == 'q') *ns_per_mul = mul_ns<bn254::Fq>(iterations);

@@ -13,6 +13,11 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the CPU kernels assume
 namespace gal {
 namespace cpu {
 
+// Whether the kernels may use the eight-lane IFMA arithmetic: compiled in
+// (the build machine has AVX-512 IFMA) and not switched off with
+// GALACTIC_CPU_VECTOR=0, which the tests use to keep the scalar paths honest.
+bool vector_arithmetic();
+
 struct Status {
   std::string code;     // empty when the call succeeded; else a GAL_ERR_* code
   std::string message;

@@ -32,27 +32,21 @@ using bn254::G1XYZZ;
 
 constexpr int kScalarBits = 254;  // r < 2^254
 
-// Where the CPU has AVX-512 IFMA, points and buckets hold coordinates in the
-// vector Montgomery form (x·2^260) so that the batch additions run eight at
-// a time on Field52x8; the scalar XYZZ code (overflow sums, reduction) keeps
-// the scalar form (x·2^256) and values cross over with these two helpers.
-#ifdef GAL_FIELD52X8
-using V = Field52x8<bn254::FqParams>;
-constexpr bool kVectorDomain = true;
+// Where the vector arithmetic is on, points and buckets hold coordinates in
+// its Montgomery form (x·2^260) so that the batch additions run eight at a
+// time on Field52x8; the scalar XYZZ code (overflow sums, reduction) keeps
+// the scalar form (x·2^256) and values cross over with these helpers.
 inline Fq to_vector_domain(const Fq &x) { return x.dbl().dbl().dbl().dbl(); }  // ·16
 inline Fq to_scalar_domain(const Fq &x) {
   const Fq two_252{{0, 0, 0, 1ULL << 60}};  // mont(x·2^260, 2^252) = x·2^256
   return x * two_252;
 }
-#else
-constexpr bool kVectorDomain = false;
-inline Fq to_vector_domain(const Fq &x) { return x; }
-inline Fq to_scalar_domain(const Fq &x) { return x; }
-#endif
-
-inline G1Affine scalar_domain(const G1Affine &p) {
-  return kVectorDomain && !p.is_inf() ? G1Affine{to_scalar_domain(p.x), to_scalar_domain(p.y)} : p;
+inline G1Affine to_scalar_domain(const G1Affine &p) {
+  return p.is_inf() ? p : G1Affine{to_scalar_domain(p.x), to_scalar_domain(p.y)};
 }
+#ifdef GAL_FIELD52X8
+using V = Field52x8<bn254::FqParams>;
+#endif
 
 // Bits [pos, pos+len) of a 256-bit little-endian integer; pos may be -1 (bit
 // -1 reads as zero) and bits past 255 read as zero. len ≤ 32.
@@ -112,6 +106,7 @@ struct Scratch {
   uint32_t stamp = 0, batch_id = 0;
   size_t count = 0, batch = 0;
   bool flushed = false;
+  bool vector = false;  // coordinates in the vector domain (see above)
 
   void reserve(size_t nb, size_t batch_size) {
     bucket.resize(nb);
@@ -134,7 +129,7 @@ struct Scratch {
   }
 
   void side_add(uint32_t b, const G1Affine &vp) {
-    const G1Affine p = scalar_domain(vp);
+    const G1Affine p = vector ? to_scalar_domain(vp) : vp;
     side[b] = side_stamp[b] == stamp ? side[b].add_affine(p) : G1XYZZ::from_affine(p);
     side_stamp[b] = stamp;
   }
@@ -221,15 +216,15 @@ void flush_batch(Scratch &s, size_t count) {
       s.num[k] = p.y - a.y;
     } else if (a.y == p.y) {  // doubling; y ≠ 0 on BN254 (no 2-torsion)
       s.den[k] = a.y.dbl();
-      Fq x = to_scalar_domain(a.x), x2 = to_vector_domain(x.sqr());
+      Fq x2 = s.vector ? to_vector_domain(to_scalar_domain(a.x).sqr()) : a.x.sqr();
       s.num[k] = x2.dbl() + x2;
     } else {
       s.den[k] = Fq::zero();  // p = -a: the sum is infinity
     }
   }
 #ifdef GAL_FIELD52X8
-  flush_vector(s, count);
-#else
+  if (s.vector) return flush_vector(s, count);
+#endif
   batch_inverse(s.den.data(), s.prefix.data(), (long)count);
   // The slope and result four additions at a time, step by step, so the
   // four dependency chains (λ, λ², x3, y3) overlap in the core.
@@ -250,7 +245,6 @@ void flush_batch(Scratch &s, size_t count) {
       a.x = x;
     }
   }
-#endif
 }
 
 // bucket[b] += p: directly into an empty bucket, else queued for the batch.
@@ -311,7 +305,7 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
 
   G1XYZZ running = G1XYZZ::inf(), total = G1XYZZ::inf();
   for (size_t b = nb; b-- > 0;) {
-    running = running.add_affine(scalar_domain(s.bucket[b]));
+    running = running.add_affine(s.vector ? to_scalar_domain(s.bucket[b]) : s.bucket[b]);
     if (s.side_stamp[b] == s.stamp) running = running.add(s.side[b]);
     total = total.add(running);
   }
@@ -328,7 +322,8 @@ void write_point(const G1Affine &p, uint8_t *out) {
 }
 
 // Reads and checks the inputs; returns the index of the first bad one or n.
-Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, G1Affine *mont) {
+Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, bool vector,
+                   G1Affine *mont) {
   std::atomic<size_t> bad_point{n}, bad_scalar{n}, off_curve{n};
   auto lower = [](std::atomic<size_t> &slot, size_t i) {
     size_t cur = slot.load();
@@ -346,7 +341,7 @@ Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsi
         a = G1Affine::inf();
       } else if (!a.on_curve()) {
         lower(off_curve, i);
-      } else if (kVectorDomain && !a.is_inf()) {
+      } else if (vector && !a.is_inf()) {
         a = G1Affine{to_vector_domain(a.x), to_vector_domain(a.y)};
       }
     }
@@ -370,7 +365,8 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
   if (threads == 0) threads = hardware_threads();
   try {
     std::unique_ptr<G1Affine[]> mont(new G1Affine[n ? n : 1]);
-    Status st = load_inputs(points, scalars, n, threads, mont.get());
+    const bool vector = vector_arithmetic();
+    Status st = load_inputs(points, scalars, n, threads, vector, mont.get());
     if (!st.ok()) return st;
 
     const int c = window_bits ? (int)window_bits : choose_window(n);
@@ -385,7 +381,10 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     const unsigned workers = std::max(1u, std::min<unsigned>(threads, (unsigned)(windows * chunks)));
 
     std::vector<Scratch> scratch(workers);
-    for (auto &s : scratch) s.reserve(nb, batch);
+    for (auto &s : scratch) {
+      s.reserve(nb, batch);
+      s.vector = vector;
+    }
     std::vector<G1XYZZ> partial(windows * chunks, G1XYZZ::inf());
 
     parallel_for((size_t)windows * chunks, workers, [&](size_t task, unsigned worker) {

@@ -430,7 +430,7 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
   if (inverse) shift = shift.inverse();
 
 #ifdef GAL_FIELD52X8
-  if (log >= 8 && reinterpret_cast<uintptr_t>(out) % 64 == 0)
+  if (log >= 8 && reinterpret_cast<uintptr_t>(out) % 64 == 0 && vector_arithmetic())
     return ntt_x8(in, out, n, log, inverse, coset_shift != nullptr, shift, threads);
 #endif
   const Roots &R = roots();

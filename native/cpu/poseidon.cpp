@@ -381,7 +381,8 @@ void hash_range(const Instance &in, const Fr *inputs, size_t count, Fr *out) {
 #ifdef GAL_FIELD52X8
   using V = VectorArith::E;
   constexpr int kVectors = 2, kPer = 8 * kVectors;
-  for (; h + kPer <= count; h += kPer) {
+  const bool vector = vector_arithmetic();
+  for (; vector && h + kPer <= count; h += kPer) {
     Lanes<VectorArith, kVectors> st;
     for (int v = 0; v < kVectors; ++v) {
       const Fr *ptr[8];
