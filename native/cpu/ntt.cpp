@@ -231,8 +231,9 @@ inline void inner_stage(V &x, int h, const V &w) {
   for (int j = 0; j < 5; ++j) x.l[j] = _mm512_mask_blend_epi64(upper, sum.l[j], diff.l[j]);
 }
 
-// All stages with h < len/… inside a run of `vectors` consecutive blocks.
-void dif_local_x8(Block *blocks, size_t vectors, V *buf, bool inverse) {
+// The remaining stages inside a run of `vectors` consecutive blocks, then a
+// product with `leave` (the exit from Montgomery form, with any scale).
+void dif_local_x8(Block *blocks, size_t vectors, V *buf, bool inverse, const V &leave) {
   const RootsX8 &R = roots_x8();
   const V *level = inverse ? R.level_inv.data() : R.level.data();
   for (size_t i = 0; i < vectors; ++i) buf[i] = unpack(blocks[i]);
@@ -246,8 +247,8 @@ void dif_local_x8(Block *blocks, size_t vectors, V *buf, bool inverse) {
     inner_stage(buf[i], 4, inner[2]);
     inner_stage(buf[i], 2, inner[1]);
     inner_stage(buf[i], 1, inner[0]);
+    pack(buf[i] * leave, blocks[i]);
   }
-  for (size_t i = 0; i < vectors; ++i) pack(buf[i], blocks[i]);
 }
 
 // dif_wide_pass on blocks: the eight columns of a group are a vector's lanes.
@@ -364,20 +365,16 @@ Status ntt_x8(const uint8_t *in, uint8_t *out, size_t n, int log, bool inverse, 
     s0 += k;
     left -= k;
   }
-  const size_t run = (n >> wide) / 8;  // vectors per in-cache run
-  parallel_range(nblocks / run, threads, 1, [&](size_t lo, size_t hi) {
-    std::vector<V> buf(run);
-    for (size_t r = lo; r < hi; ++r) dif_local_x8(blocks + r * run, run, buf.data(), inverse);
-  });
-
   // Leave Montgomery form with the scale folded in: x·2^256 · 16s / 2^260 = x·s.
   Fr scale = Fr::from_u64(16);
   if (inverse) scale *= Fr::from_u64(n).inverse();
   Fr scale_int;
   scale.to_limbs(scale_int.v);
   const V leave = raw_constant(scale_int);
-  parallel_range(nblocks, threads, 1024, [&](size_t lo, size_t hi) {
-    for (size_t b = lo; b < hi; ++b) pack(unpack(blocks[b]) * leave, blocks[b]);
+  const size_t run = (n >> wide) / 8;  // vectors per in-cache run
+  parallel_range(nblocks / run, threads, 1, [&](size_t lo, size_t hi) {
+    std::vector<V> buf(run);
+    for (size_t r = lo; r < hi; ++r) dif_local_x8(blocks + r * run, run, buf.data(), inverse, leave);
   });
 
   // Out of bit-reversed order and from blocks to 32-byte elements, in place:
