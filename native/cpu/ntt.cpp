@@ -156,22 +156,15 @@ struct Block {
 static_assert(sizeof(Block) == 256, "a block holds eight 32-byte elements");
 
 inline V unpack(const Block &b) {
-  const __m512i M = V::mask(), x0 = _mm512_load_si512(b.limb[0]), x1 = _mm512_load_si512(b.limb[1]),
-                x2 = _mm512_load_si512(b.limb[2]), x3 = _mm512_load_si512(b.limb[3]);
-  V v;
-  v.l[0] = _mm512_and_si512(x0, M);
-  v.l[1] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(x0, 52), _mm512_slli_epi64(x1, 12)), M);
-  v.l[2] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(x1, 40), _mm512_slli_epi64(x2, 24)), M);
-  v.l[3] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(x2, 28), _mm512_slli_epi64(x3, 36)), M);
-  v.l[4] = _mm512_srli_epi64(x3, 16);
-  return v;
+  const __m512i w[4] = {_mm512_load_si512(b.limb[0]), _mm512_load_si512(b.limb[1]), _mm512_load_si512(b.limb[2]),
+                        _mm512_load_si512(b.limb[3])};
+  return V::from_words(w);
 }
 
 inline void pack(const V &v, Block &b) {
-  _mm512_store_si512(b.limb[0], _mm512_or_si512(v.l[0], _mm512_slli_epi64(v.l[1], 52)));
-  _mm512_store_si512(b.limb[1], _mm512_or_si512(_mm512_srli_epi64(v.l[1], 12), _mm512_slli_epi64(v.l[2], 40)));
-  _mm512_store_si512(b.limb[2], _mm512_or_si512(_mm512_srli_epi64(v.l[2], 24), _mm512_slli_epi64(v.l[3], 28)));
-  _mm512_store_si512(b.limb[3], _mm512_or_si512(_mm512_srli_epi64(v.l[3], 36), _mm512_slli_epi64(v.l[4], 16)));
+  __m512i w[4];
+  v.to_words(w);
+  for (int j = 0; j < 4; ++j) _mm512_store_si512(b.limb[j], w[j]);
 }
 
 // A vector whose lane c holds f(c), in the vector Montgomery form.

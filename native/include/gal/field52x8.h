@@ -13,6 +13,8 @@
 
 #include "field.h"
 
+static_assert(sizeof(void *) == 8, "gathers take 64-bit addresses");
+
 namespace gal {
 
 // A value's five radix-2^52 limbs, little-endian.
@@ -81,24 +83,39 @@ struct Field52x8 {
   }
 
   // Lane i ← the limbs of *x[i] as they are (no change of Montgomery form);
-  // scatter is the inverse. Values must be fully reduced.
+  // scatter is the inverse. Values must be fully reduced. Hardware gathers
+  // and scatters of the four 64-bit limbs, then the 52-bit split in vectors.
   static Field52x8 gather(const Scalar *const x[8]) {
-    alignas(64) u64 t[5][8];
-    for (int i = 0; i < 8; ++i) {
-      const Limbs52 s = split52(x[i]->v);
-      for (int j = 0; j < 5; ++j) t[j][i] = s.l[j];
-    }
-    Field52x8 r;
-    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_load_si512(t[j]);
-    return r;
+    const __m512i addr = _mm512_loadu_si512(reinterpret_cast<const void *>(x));
+    __m512i w[4];
+    for (int j = 0; j < 4; ++j)
+      w[j] = _mm512_i64gather_epi64(_mm512_add_epi64(addr, _mm512_set1_epi64(8 * j)), nullptr, 1);
+    return from_words(w);
   }
   void scatter(Scalar *const out[8]) const {
-    alignas(64) u64 t[5][8];
-    for (int j = 0; j < 5; ++j) _mm512_store_si512(t[j], l[j]);
-    for (int i = 0; i < 8; ++i) {
-      const u64 limbs[5] = {t[0][i], t[1][i], t[2][i], t[3][i], t[4][i]};
-      join52(limbs, out[i]->v);
-    }
+    const __m512i addr = _mm512_loadu_si512(reinterpret_cast<const void *>(out));
+    __m512i w[4];
+    to_words(w);
+    for (int j = 0; j < 4; ++j)
+      _mm512_i64scatter_epi64(nullptr, _mm512_add_epi64(addr, _mm512_set1_epi64(8 * j)), w[j], 1);
+  }
+
+  // From and to four 64-bit limb vectors (limb j of the eight lanes in w[j]).
+  static Field52x8 from_words(const __m512i w[4]) {
+    const __m512i M = mask();
+    Field52x8 v;
+    v.l[0] = _mm512_and_si512(w[0], M);
+    v.l[1] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w[0], 52), _mm512_slli_epi64(w[1], 12)), M);
+    v.l[2] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w[1], 40), _mm512_slli_epi64(w[2], 24)), M);
+    v.l[3] = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(w[2], 28), _mm512_slli_epi64(w[3], 36)), M);
+    v.l[4] = _mm512_srli_epi64(w[3], 16);
+    return v;
+  }
+  void to_words(__m512i w[4]) const {
+    w[0] = _mm512_or_si512(l[0], _mm512_slli_epi64(l[1], 52));
+    w[1] = _mm512_or_si512(_mm512_srli_epi64(l[1], 12), _mm512_slli_epi64(l[2], 40));
+    w[2] = _mm512_or_si512(_mm512_srli_epi64(l[2], 24), _mm512_slli_epi64(l[3], 28));
+    w[3] = _mm512_or_si512(_mm512_srli_epi64(l[3], 36), _mm512_slli_epi64(l[4], 16));
   }
 
   __mmask8 zero_lanes() const {
