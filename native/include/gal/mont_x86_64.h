@@ -35,16 +35,16 @@ namespace gal {
   "movq " T0 ", %%rdx\n\t"                                                         \
   "imulq %[inv], %%rdx\n\t"                                                        \
   "xorq %%rax, %%rax\n\t"                                                          \
-  "mulxq 0(%[p]), %%rax, %%rbx\n\t"                                                \
+  "mulxq %[p0], %%rax, %%rbx\n\t"                                                \
   "adcxq %%rax, " T0 "\n\t"                                                        \
   "adoxq %%rbx, " T1 "\n\t"                                                        \
-  "mulxq 8(%[p]), %%rax, %%rbx\n\t"                                                \
+  "mulxq %[p1], %%rax, %%rbx\n\t"                                                \
   "adcxq %%rax, " T1 "\n\t"                                                        \
   "adoxq %%rbx, " T2 "\n\t"                                                        \
-  "mulxq 16(%[p]), %%rax, %%rbx\n\t"                                               \
+  "mulxq %[p2], %%rax, %%rbx\n\t"                                               \
   "adcxq %%rax, " T2 "\n\t"                                                        \
   "adoxq %%rbx, " T3 "\n\t"                                                        \
-  "mulxq 24(%[p]), %%rax, %%rbx\n\t"                                               \
+  "mulxq %[p3], %%rax, %%rbx\n\t"                                               \
   "adcxq %%rax, " T3 "\n\t"                                                        \
   "adoxq %%rbx, " A "\n\t"                                                         \
   "adcxq %%r15, " A "\n\t"
@@ -70,13 +70,13 @@ inline void mont_mul_x86_64(uint64_t r[4], const uint64_t a[4], const uint64_t b
       GAL_MUL_ROW("24", "%%r11", "%%r12", "%%r8", "%%r9", "%%r10")
       // t = r12, r8, r9, r10: subtract p once if t ≥ p, without branching.
       "movq %%r12, %%rax\n\t"
-      "subq 0(%[p]), %%rax\n\t"
+      "subq %[p0], %%rax\n\t"
       "movq %%r8, %%rbx\n\t"
-      "sbbq 8(%[p]), %%rbx\n\t"
+      "sbbq %[p1], %%rbx\n\t"
       "movq %%r9, %%rdx\n\t"
-      "sbbq 16(%[p]), %%rdx\n\t"
+      "sbbq %[p2], %%rdx\n\t"
       "movq %%r10, %%r13\n\t"
-      "sbbq 24(%[p]), %%r13\n\t"
+      "sbbq %[p3], %%r13\n\t"
       "cmovncq %%rax, %%r12\n\t"
       "cmovncq %%rbx, %%r8\n\t"
       "cmovncq %%rdx, %%r9\n\t"
@@ -85,12 +85,14 @@ inline void mont_mul_x86_64(uint64_t r[4], const uint64_t a[4], const uint64_t b
       "movq %%r8, 8(%[r])\n\t"
       "movq %%r9, 16(%[r])\n\t"
       "movq %%r10, 24(%[r])\n\t"
-      // The array operands tell the compiler exactly which memory is read and
-      // written, so it need not spill everything around the call.
-      : "=m"(*(uint64_t(*)[4])r)
-      : [r] "r"(r), [a] "r"(a), [b] "r"(b), [p] "r"(p), [inv] "m"(inv), "m"(*(const uint64_t(*)[4])a),
-        "m"(*(const uint64_t(*)[4])b), "m"(*(const uint64_t(*)[4])p)
-      : "rax", "rbx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r15", "cc");
+      // The modulus and inv are memory operands (constants after inlining,
+      // so RIP-relative): only the three pointers need registers besides the
+      // ten the routine uses, which keeps the asm satisfiable wherever the
+      // compiler inlines it.
+      :
+      : [r] "r"(r), [a] "r"(a), [b] "r"(b), [p0] "m"(p[0]), [p1] "m"(p[1]), [p2] "m"(p[2]), [p3] "m"(p[3]),
+        [inv] "m"(inv)
+      : "rax", "rbx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r15", "cc", "memory");
 }
 
 #undef GAL_MUL_ROW
