@@ -5,7 +5,7 @@
 // independent additions that share one inversion (Montgomery's trick): about
 // 6 field multiplications per point and window instead of 10 for a mixed
 // XYZZ addition. A point whose bucket already waits in the current batch is
-// deferred to the next batch; once the deferred queue holds a batch's worth
+// deferred to the next batch; once the deferred queue holds four batches' worth
 // (skewed scalars: all equal, say) further ones go to a per-bucket XYZZ side
 // sum, so skew costs XYZZ speed instead of serialising batches.
 // Tasks are (window, point chunk) pairs; a window's partial sums add up
@@ -124,8 +124,8 @@ struct Scratch {
     vprefix.resize((batch + 7) / 8);
     vzero.resize((batch + 7) / 8);
 #endif
-    deferred.reserve(batch);
-    retry.reserve(batch);
+    deferred.reserve(4 * batch);
+    retry.reserve(4 * batch);
   }
 
   void side_add(uint32_t b, const G1Affine &vp) {
@@ -250,7 +250,7 @@ void flush_batch(Scratch &s, size_t count) {
 // bucket[b] += p: directly into an empty bucket, else queued for the batch.
 void Scratch::add(uint32_t b, const G1Affine &p) {
   if (queued[b] == batch_id) {
-    if (deferred.size() < batch) deferred.push_back({b, p});
+    if (deferred.size() < 4 * batch) deferred.push_back({b, p});
     else side_add(b, p);
     return;
   }
@@ -270,6 +270,121 @@ void Scratch::flush() {
   ++batch_id;
   flushed = true;
 }
+
+#ifdef GAL_FIELD52X8
+// XYZZ on eight lanes, coordinates in the vector domain; ZZ = 0 is infinity.
+struct XYZZ8 {
+  V X, Y, ZZ, ZZZ;
+
+  // Lane c as a scalar-domain point, and back.
+  G1XYZZ lane(int c) const {
+    Fq t[4][8];
+    Fq *p[8];
+    const V *coord[4] = {&X, &Y, &ZZ, &ZZZ};
+    for (int k = 0; k < 4; ++k) {
+      for (int i = 0; i < 8; ++i) p[i] = &t[k][i];
+      coord[k]->scatter(p);
+    }
+    return G1XYZZ{to_scalar_domain(t[0][c]), to_scalar_domain(t[1][c]), to_scalar_domain(t[2][c]),
+                  to_scalar_domain(t[3][c])};
+  }
+  void set_lane(int c, const G1XYZZ &q) {
+    V *coord[4] = {&X, &Y, &ZZ, &ZZZ};
+    const Fq value[4] = {to_vector_domain(q.X), to_vector_domain(q.Y), to_vector_domain(q.ZZ), to_vector_domain(q.ZZZ)};
+    for (int k = 0; k < 4; ++k) {
+      Fq t[8];
+      Fq *p[8];
+      for (int i = 0; i < 8; ++i) p[i] = &t[i];
+      coord[k]->scatter(p);
+      t[c] = value[k];
+      const Fq *cp[8];
+      for (int i = 0; i < 8; ++i) cp[i] = &t[i];
+      *coord[k] = V::gather(cp);
+    }
+  }
+
+  void select(__mmask8 take, const XYZZ8 &o) {
+    X = V::blend(take, X, o.X), Y = V::blend(take, Y, o.Y), ZZ = V::blend(take, ZZ, o.ZZ), ZZZ = V::blend(take, ZZZ, o.ZZZ);
+  }
+};
+
+// a += (qx, qy) lane by lane (madd-2008-s); q_inf lanes add nothing. Lanes
+// where a = ±q need the doubling or give infinity: they are redone in scalar.
+void madd8(XYZZ8 &a, const V &qx, const V &qy, __mmask8 q_inf, const V &one) {
+  const __mmask8 a_inf = a.ZZ.zero_lanes();
+  const V U2 = qx * a.ZZ, S2 = qy * a.ZZZ, P = U2 - a.X, R = S2 - a.Y;
+  const __mmask8 special = P.zero_lanes() & ~a_inf & ~q_inf;
+  const V PP = P.sqr(), PPP = P * PP, Q = a.X * PP;
+  XYZZ8 r;
+  r.X = R.sqr() - PPP - (Q + Q);
+  r.Y = R * (Q - r.X) - a.Y * PPP;
+  r.ZZ = a.ZZ * PP;
+  r.ZZZ = a.ZZZ * PPP;
+  r.select(a_inf, XYZZ8{qx, qy, one, one});
+  const XYZZ8 before = a;
+  a.select(~q_inf, r);
+  for (int c = 0; c < 8; ++c)
+    if ((special >> c) & 1) {
+      Fq x[8], y[8];
+      Fq *px[8], *py[8];
+      for (int i = 0; i < 8; ++i) px[i] = &x[i], py[i] = &y[i];
+      qx.scatter(px);
+      qy.scatter(py);
+      a.set_lane(c, before.lane(c).add_affine(to_scalar_domain(G1Affine{x[c], y[c]})));
+    }
+}
+
+// a += b lane by lane (add-2008-s), with the same special-lane rule.
+void add8(XYZZ8 &a, const XYZZ8 &b) {
+  const __mmask8 a_inf = a.ZZ.zero_lanes(), b_inf = b.ZZ.zero_lanes();
+  const V U1 = a.X * b.ZZ, U2 = b.X * a.ZZ, S1 = a.Y * b.ZZZ, S2 = b.Y * a.ZZZ;
+  const V P = U2 - U1, R = S2 - S1;
+  const __mmask8 special = P.zero_lanes() & ~a_inf & ~b_inf;
+  const V PP = P.sqr(), PPP = P * PP, Q = U1 * PP;
+  XYZZ8 r;
+  r.X = R.sqr() - PPP - (Q + Q);
+  r.Y = R * (Q - r.X) - S1 * PPP;
+  r.ZZ = a.ZZ * b.ZZ * PP;
+  r.ZZZ = a.ZZZ * b.ZZZ * PPP;
+  r.select(a_inf, b);
+  const XYZZ8 before = a;
+  a.select(~b_inf, r);
+  for (int c = 0; c < 8; ++c)
+    if ((special >> c) & 1) a.set_lane(c, before.lane(c).add(b.lane(c)));
+}
+
+// Σ_b (b+1)·bucket_b (plus overflow sums) with the bucket range split into
+// eight contiguous slices, one a lane: each lane keeps its slice's running
+// and weighted sums; the slice offsets are added back at the end.
+G1XYZZ reduce_buckets_vector(Scratch &s, size_t nb) {
+  const size_t L = nb / 8;
+  const Fq one_v = to_vector_domain(Fq::one());
+  const V one = V::broadcast(split52(one_v.v));
+  const V zero = V::broadcast(Limbs52{{0, 0, 0, 0, 0}});
+  XYZZ8 running{one, one, zero, zero}, total{one, one, zero, zero};
+  for (size_t i = L; i-- > 0;) {
+    const Fq *px[8], *py[8];
+    for (int c = 0; c < 8; ++c) px[c] = &s.bucket[c * L + i].x, py[c] = &s.bucket[c * L + i].y;
+    const V qx = V::gather(px), qy = V::gather(py);
+    madd8(running, qx, qy, qx.zero_lanes() & qy.zero_lanes(), one);
+    for (int c = 0; c < 8; ++c)
+      if (s.side_stamp[c * L + i] == s.stamp) running.set_lane(c, running.lane(c).add(s.side[c * L + i]));
+    add8(total, running);
+  }
+  // Slice c's weights are its local ones plus c·L: add c·L·(its running sum).
+  G1XYZZ sum = G1XYZZ::inf();
+  for (int c = 0; c < 8; ++c) {
+    G1XYZZ offset = G1XYZZ::inf(), r = running.lane(c);
+    for (int bit = 2; bit >= 0; --bit) {
+      offset = offset.dbl();
+      if ((c >> bit) & 1) offset = offset.add(r);
+    }
+    for (size_t k = 1; k < L; k <<= 1) offset = offset.dbl();
+    sum = sum.add(total.lane(c)).add(offset);
+  }
+  return sum;
+}
+#endif
 
 // Weighted sum of window w's digits over points [lo, hi): Σ_b (b+1)·bucket_b.
 G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars, size_t lo, size_t hi, int w,
@@ -303,6 +418,9 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
   s.flush();
   for (const auto &d : s.deferred) s.side_add(d.bucket, d.point);  // what skew left over
 
+#ifdef GAL_FIELD52X8
+  if (s.vector && nb >= 64) return reduce_buckets_vector(s, nb);
+#endif
   G1XYZZ running = G1XYZZ::inf(), total = G1XYZZ::inf();
   for (size_t b = nb; b-- > 0;) {
     running = running.add_affine(s.vector ? to_scalar_domain(s.bucket[b]) : s.bucket[b]);

@@ -68,10 +68,22 @@ describe.each(backends)('%s backend', (backend) => {
       await check(pts, Array.from({ length: n }, (_, i) => BigInt(i % 3)));
     });
 
+    it('bucket reduction: running sums equal to, or opposite to, the next bucket', async () => {
+      const [p, q] = randomPoints(2, 21);
+      const P = p!, N = P.negate();
+      for (const w of [7, 8, 9]) {
+        await check([P, P], [5n, 9n], w);                 // running = P meets bucket P: a doubling
+        await check([P, N], [9n, 5n], w);                 // running = P meets bucket -P: infinity
+        await check([P, P, P], [3n, 3n + 2n ** BigInt(w), 40n], w);
+        await check([P, q!, N, P], [1n, 2n, 1n, 2n ** BigInt(w) - 1n], w);
+        await check(Array(20).fill(P), Array.from({ length: 20 }, (_, i) => BigInt(i + 1)), w);
+      }
+    });
+
     it('every window size gives the same result', async () => {
       const n = 300, r = rng(99);
       const pts = randomPoints(n, 13), sc = Array.from({ length: n }, () => r.field());
-      for (const w of [1, 2, 5, 8, 13, 16]) await check(pts, sc, w);
+      for (const w of [1, 2, 5, 7, 8, 10, 13, 16]) await check(pts, sc, w);
     });
 
     it('empty input is the point at infinity', async () => {
