@@ -60,11 +60,31 @@ inline uint32_t scalar_bits(const u64 s[4], int pos, int len) {
   return (uint32_t)(lo & mask);
 }
 
-// Booth digit of window w: in [-2^(c-1), 2^(c-1)].
-inline int32_t booth_digit(const u64 s[4], int w, int c) {
-  uint32_t bits = scalar_bits(s, w * c - 1, c + 1);  // c bits plus the one below
+// A window of the scalars: bits [offset, offset + width).
+struct Window {
+  int offset, width;
+};
+
+// The 255 bits (r < 2^254, plus Booth's carry into bit 254) cut into
+// ⌈255/c⌉ windows of c or c-1 bits. Equal widths matter: a narrow top window
+// reaches only a few buckets, its batches could never fill without
+// conflicts, and every point of it would take the slow path.
+std::vector<Window> cut_windows(int c) {
+  const int total = kScalarBits + 1, count = (total + c - 1) / c;
+  std::vector<Window> out;
+  for (int i = 0, offset = 0; i < count; ++i) {
+    const int width = total / count + (i < total % count ? 1 : 0);
+    out.push_back({offset, width});
+    offset += width;
+  }
+  return out;
+}
+
+// Booth digit of a window: in [-2^(width-1), 2^(width-1)].
+inline int32_t booth_digit(const u64 s[4], const Window &win) {
+  uint32_t bits = scalar_bits(s, win.offset - 1, win.width + 1);  // the window's bits plus the one below
   int32_t value = (int32_t)((bits >> 1) + (bits & 1));
-  return (bits >> c) & 1 ? value - (1 << c) : value;
+  return (bits >> win.width) & 1 ? value - (1 << win.width) : value;
 }
 
 // Estimated cost of window size c in field multiplications: a batch-affine
@@ -104,7 +124,7 @@ struct Scratch {
   };
   std::vector<Deferred> deferred, retry;
   uint32_t stamp = 0, batch_id = 0;
-  size_t count = 0, batch = 0;
+  size_t count = 0, batch = 0, capacity = 0;  // batch: this window's; capacity: the arrays' 
   bool flushed = false;
   bool vector = false;  // coordinates in the vector domain (see above)
 
@@ -113,7 +133,7 @@ struct Scratch {
     side.resize(nb);
     side_stamp.assign(nb, 0);
     queued.assign(nb, 0);
-    batch = batch_size;
+    batch = capacity = batch_size;
     pend_bucket.resize(batch);
     pend_point.resize(batch);
     den.resize(batch);
@@ -387,9 +407,17 @@ G1XYZZ reduce_buckets_vector(Scratch &s, size_t nb) {
 #endif
 
 // Weighted sum of window w's digits over points [lo, hi): Σ_b (b+1)·bucket_b.
-G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars, size_t lo, size_t hi, int w,
-                      int c) {
-  const size_t nb = size_t(1) << (c - 1);
+G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars, size_t lo, size_t hi,
+                      const Window &win) {
+  const size_t nb = size_t(1) << (win.width - 1);
+  // Digits of the top window stay within (r >> offset) + 1: a batch must fit
+  // in the buckets actually reached, or it fills only through conflicts.
+  size_t reach = nb;
+  if (kScalarBits - win.offset < 31) {
+    const u64 r[4] = {bn254::Fr::p(0), bn254::Fr::p(1), bn254::Fr::p(2), bn254::Fr::p(3)};
+    reach = std::min<size_t>(nb, scalar_bits(r, win.offset, kScalarBits - win.offset) + 1);
+  }
+  s.batch = std::min(s.capacity, std::max<size_t>(reach / 2, 4));
   std::memset((void *)s.bucket.data(), 0, nb * sizeof(G1Affine));
   ++s.stamp;
   ++s.batch_id;
@@ -407,7 +435,7 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
   for (size_t i = lo; i < hi; ++i) {
     u64 k[4];
     std::memcpy(k, scalars + 32 * i, 32);
-    int32_t d = booth_digit(k, w, c);
+    int32_t d = booth_digit(k, win);
     if (d == 0 || points[i].is_inf()) continue;
     uint32_t b = (uint32_t)(d < 0 ? -d : d) - 1;
     s.add(b, d < 0 ? points[i].neg() : points[i]);
@@ -488,8 +516,9 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     if (!st.ok()) return st;
 
     const int c = window_bits ? (int)window_bits : choose_window(n);
-    const int windows = (kScalarBits + 1 + c - 1) / c;
-    const size_t nb = size_t(1) << (c - 1);
+    const std::vector<Window> wins = cut_windows(c);
+    const int windows = (int)wins.size();
+    const size_t nb = size_t(1) << (wins[0].width - 1);  // the widest window's buckets
     const size_t batch = std::clamp<size_t>(nb / 2, 4, 2048);
     // Enough tasks to keep every thread busy, but chunks no smaller than the
     // bucket count (below that the reduction dominates).
@@ -508,12 +537,12 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     parallel_for((size_t)windows * chunks, workers, [&](size_t task, unsigned worker) {
       size_t w = task / chunks, k = task % chunks;
       size_t lo = k * step, hi = std::min(n, lo + step);
-      if (lo < hi) partial[task] = window_partial(scratch[worker], mont.get(), scalars, lo, hi, (int)w, c);
+      if (lo < hi) partial[task] = window_partial(scratch[worker], mont.get(), scalars, lo, hi, wins[w]);
     });
 
     G1XYZZ acc = G1XYZZ::inf();
     for (int w = windows - 1; w >= 0; --w) {
-      for (int i = 0; i < c; ++i) acc = acc.dbl();
+      for (int i = 0; i < wins[w].width; ++i) acc = acc.dbl();
       for (size_t k = 0; k < chunks; ++k) acc = acc.add(partial[w * chunks + k]);
     }
     write_point(acc.to_affine(), out);
