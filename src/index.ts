@@ -1,3 +1,5 @@
 export * from './kernels/index.js';
 export { GalacticError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { VERSION } from './version.js';
+export { probe, type ProbeOptions, type ProbeSources } from './probe/index.js';
+export * from './protocol/index.js';

@@ -2,12 +2,14 @@
 /** The `galactic` command line; each command lives in its own module. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerProbe } from './probe.js';
 
 export function buildProgram(): Command {
   const program = new Command('galactic')
     .description('Prover agent, oracle and native BN254 kernels for a zero-knowledge proof network')
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError();
+  registerProbe(program);
   return program;
 }
 
