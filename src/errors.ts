@@ -13,6 +13,9 @@ export const ERROR_CODES = [
   'GAL_ERR_BACKEND_UNAVAILABLE',
   'GAL_ERR_OUT_OF_MEMORY',
   'GAL_ERR_NATIVE',
+  'GAL_ERR_R1CS',
+  'GAL_ERR_PROTOCOL_UNSUPPORTED',
+  'GAL_ERR_GRAPH_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

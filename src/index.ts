@@ -3,3 +3,4 @@ export { GalacticError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { VERSION } from './version.js';
 export { probe, type ProbeOptions, type ProbeSources } from './probe/index.js';
 export * from './protocol/index.js';
+export * as gas from './gas/index.js';

@@ -2,6 +2,7 @@
 /** The `galactic` command line; each command lives in its own module. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerGas } from './gas.js';
 import { registerProbe } from './probe.js';
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError();
   registerProbe(program);
+  registerGas(program);
   return program;
 }
 
