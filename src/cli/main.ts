@@ -2,6 +2,7 @@
 /** The `galactic` command line; each command lives in its own module. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerBench } from './bench.js';
 import { registerGas } from './gas.js';
 import { registerProbe } from './probe.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerProbe(program);
   registerGas(program);
+  registerBench(program);
   return program;
 }
 
