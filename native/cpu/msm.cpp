@@ -1,7 +1,7 @@
 // Pippenger multi-scalar multiplication over BN254 G1.
 //
-// Scalars are cut into c-bit signed (Booth) digits, so each window needs only
-// 2^(c-1) buckets. Buckets are kept in affine form and filled by batches of
+// Scalars are cut into windows of c or c-1 bits and signed (Booth) digits, so
+// a window of w bits needs only 2^(w-1) buckets. Buckets are kept in affine form and filled by batches of
 // independent additions that share one inversion (Montgomery's trick): about
 // 6 field multiplications per point and window instead of 10 for a mixed
 // XYZZ addition. A point whose bucket already waits in the current batch is
@@ -9,7 +9,8 @@
 // (skewed scalars: all equal, say) further ones go to a per-bucket XYZZ side
 // sum, so skew costs XYZZ speed instead of serialising batches.
 // Tasks are (window, point chunk) pairs; a window's partial sums add up
-// because a window's weighted bucket sum is linear in its points.
+// because a window's weighted bucket sum is linear in its points. Where the
+// CPU has AVX-512 IFMA, batches and the bucket reduction run eight lanes wide.
 #include <algorithm>
 #include <atomic>
 #include <cstring>

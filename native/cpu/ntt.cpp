@@ -4,9 +4,11 @@
 // forward(a)_k = Σ_j a_j ω^{jk} and inverse includes 1/n. The transform is a
 // decimation-in-frequency pass (natural → bit-reversed) followed by one
 // permutation pass that also scales and converts back to canonical bytes.
-// Stages whose butterflies span more than a cache block sweep the whole array
-// (twiddles made on the fly, amortised over the blocks); the remaining stages
-// run block by block inside the cache, with twiddles from a shared table.
+// Stages whose butterflies span more than a cache block run as column-blocked
+// sweeps (twiddles made per column group); the remaining stages run block by
+// block inside the cache, with twiddles from a shared table. Everything works
+// in place in the output buffer. Where the CPU has AVX-512 IFMA the same
+// phases run on eight-lane blocks (ntt_x8).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
