@@ -14,6 +14,9 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerGas(program);
   registerBench(program);
+  // Usage errors (unknown option, missing value) exit 2 like every other bad input.
+  for (const command of [program, ...program.commands])
+    command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   return program;
 }
 

@@ -22,7 +22,7 @@ describe('package', () => {
     expect((await run(process.execPath, [bin, '--version'])).stdout.trim()).toBe(pkg.version);
     expect((await run(process.execPath, [bin, '--help'])).stdout).toMatch(/Usage: galactic/);
     const bad = await run(process.execPath, [bin, '--no-such-flag']).catch((e: { code: number; stderr: string }) => e);
-    expect(bad).toMatchObject({ code: 1 });
+    expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/unknown option/);
   });
 });
