@@ -230,7 +230,7 @@ const RootsX8 &roots_x8() {
 inline void butterfly(V &a, V &b, const V &w) {
   const V u = a, v = b;
   a = u + v;
-  b = (u - v) * w;
+  b = u.sub_lazy(v) * w;
 }
 
 // DIF stage h ∈ {4, 2, 1} inside each vector: lane i meets lane i ^ h.
@@ -239,7 +239,7 @@ inline void inner_stage(V &x, int h, const V &w) {
   V partner;
   for (int j = 0; j < 5; ++j) partner.l[j] = _mm512_permutexvar_epi64(idx, x.l[j]);
   const __mmask8 upper = (__mmask8)(h == 4 ? 0xF0 : h == 2 ? 0xCC : 0xAA);
-  const V sum = x + partner, diff = h == 1 ? partner - x : (partner - x) * w;
+  const V sum = x + partner, diff = h == 1 ? partner - x : partner.sub_lazy(x) * w;
   for (int j = 0; j < 5; ++j) x.l[j] = _mm512_mask_blend_epi64(upper, sum.l[j], diff.l[j]);
 }
 

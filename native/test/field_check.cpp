@@ -67,6 +67,8 @@ int check_x8(const char *name, std::mt19937_64 &rng, int rounds) {
     for (int i = 0; i < 8; ++i) bad += out[i] != a[i] - b[i];
     (va * V::broadcast(V::constant(b[0]))).store(po);
     for (int i = 0; i < 8; ++i) bad += out[i] != a[i] * b[0];
+    (va.sub_lazy(vb) * vb).store(po);  // a lazily reduced operand, in [1, 2p)
+    for (int i = 0; i < 8; ++i) bad += out[i] != (a[i] - b[i]) * b[i];
   }
   std::printf("%s x8: %d mismatches in %d rounds\n", name, bad, rounds);
   return bad;
