@@ -11,18 +11,22 @@
 using namespace gal;
 using namespace gal::bn254;
 
+// A uniform element: 254 random bits, rejected until below the modulus.
+template <class F>
+F random_element(std::mt19937_64 &rng) {
+  for (;;) {
+    u64 l[4] = {rng(), rng(), rng(), rng() >> 2};
+    F x;
+    if (F::from_limbs(l, x)) return x;
+  }
+}
+
 template <class F>
 int check(const char *name, std::mt19937_64 &rng, int rounds) {
   int bad = 0;
   const F one = F::one(), minus_one = F::zero() - one;
   const F edges[] = {F::zero(), one, minus_one};
-  auto random = [&] {
-    for (;;) {
-      u64 l[4] = {rng(), rng(), rng(), rng() >> 2};
-      F x;
-      if (F::from_limbs(l, x)) return x;
-    }
-  };
+  auto random = [&] { return random_element<F>(rng); };
   for (int i = 0; i < rounds; ++i) {
     F a = i < 3 ? edges[i] : random(), b = i < 9 ? edges[i % 3] : random(), c = random();
     if (a * b != a.mul_portable(b)) ++bad;
@@ -42,13 +46,7 @@ int check_x8(const char *name, std::mt19937_64 &rng, int rounds) {
   using F = Field<P>;
   using V = Field52x8<P>;
   int bad = 0;
-  auto random = [&] {
-    for (;;) {
-      u64 l[4] = {rng(), rng(), rng(), rng() >> 2};
-      F x;
-      if (F::from_limbs(l, x)) return x;
-    }
-  };
+  auto random = [&] { return random_element<F>(rng); };
   for (int r = 0; r < rounds; ++r) {
     F a[8], b[8], out[8];
     const F *pa[8], *pb[8];

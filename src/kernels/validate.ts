@@ -36,8 +36,8 @@ export function checkMsm(points: unknown, scalars: unknown): number {
   return n;
 }
 
+/** The Pippenger window; 0 (also when absent) lets the kernel choose from n. */
 export function checkWindowBits(value: unknown): number {
-  // windowBits 0 means "choose from n", like absent.
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 24)
     throw invalidArgument('an integer from 0 to 24', 'windowBits', value);

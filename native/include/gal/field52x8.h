@@ -155,17 +155,8 @@ struct Field52x8 {
     return reduce_once(t);
   }
 
-  Field52x8 operator-(const Field52x8 &b) const {
-    __m512i d[5], e[5];
-    for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(l[j], b.l[j]);
-    normalize(d);
-    for (int j = 0; j < 5; ++j) e[j] = _mm512_add_epi64(d[j], modulus(j));
-    normalize(e);
-    const __mmask8 negative = _mm512_cmplt_epi64_mask(d[4], _mm512_setzero_si512());
-    Field52x8 r;
-    for (int j = 0; j < 5; ++j) r.l[j] = _mm512_mask_blend_epi64(negative, d[j], e[j]);
-    return r;
-  }
+  // a − b + p lies in [1, 2p): one conditional subtraction reduces it.
+  Field52x8 operator-(const Field52x8 &b) const { return reduce_once(sub_lazy(b).l); }
 
   // a − b + p, normalised but not reduced: in [1, 2p), which the product
   // accepts as an operand (its result is reduced). Saves the select of a
