@@ -149,5 +149,6 @@ const md = table(header, rows.map((r) => [r.kernel, r.size, fmt(r.oursMs), r.pee
 const m = machine();
 console.log(`\nKernels on ${m.cpu}, ${m.logicalCores} threads, Node ${m.node}; one Fq mul ${nsQ.toFixed(2)} ns, one Fr mul ${nsR.toFixed(2)} ns, eight-lane IFMA Fr mul ${nsV.toFixed(2)} ns a lane\n`);
 console.log(md);
-const file = writeResult('kernels', { date: new Date().toISOString(), machine: m, threads: T, mulNs: { q: nsQ, r: nsR, rVector: nsV }, rows });
+// A partial run (--only) writes beside the full results instead of over them.
+const file = writeResult(arg('only') ? `kernels-${[...only].join('-')}` : 'kernels', { date: new Date().toISOString(), machine: m, threads: T, mulNs: { q: nsQ, r: nsR, rVector: nsV }, rows });
 console.log(`\nJSON: ${file}`);

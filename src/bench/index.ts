@@ -164,6 +164,11 @@ export function storedResult(options: BenchOptions, backends: BackendName[]): Be
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult & { reused: boolean }> {
+  if (options === null || typeof options !== 'object') throw invalidArgument('an options object', 'options', options);
+  const seconds = options.secondsPerKernel;
+  if (seconds !== undefined && !(typeof seconds === 'number' && seconds > 0 && seconds <= 600))
+    throw invalidArgument('a number of seconds in (0, 600]', 'secondsPerKernel', seconds);
+  if (options.backends !== undefined && !Array.isArray(options.backends)) throw invalidArgument('an array of backend names', 'backends', options.backends);
   const available = (await listBackends()).filter((b) => b.available).map((b) => b.name);
   const backends = options.backends ?? available;
   for (const b of backends)
@@ -173,14 +178,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     const stored = storedResult(options, backends);
     if (stored) return { ...stored, reused: true };
   }
-  const seconds = options.secondsPerKernel ?? (options.quick ? 0.4 : 2);
+  const perKernel = seconds ?? (options.quick ? 0.4 : 2);
   const steps = backends.length * KERNELS.length;
   const kernels: KernelPower[] = [];
   for (const backend of backends) {
     const k = await loadKernels({ backend });
     for (const kernel of KERNELS) {
       options.onProgress?.({ kernel, backend, step: kernels.length, steps });
-      kernels.push(await measure(k, kernel, SIZES[mode][kernel], seconds));
+      kernels.push(await measure(k, kernel, SIZES[mode][kernel], perKernel));
     }
   }
   options.onProgress?.({ kernel: 'poseidon', backend: backends[backends.length - 1]!, step: steps, steps });

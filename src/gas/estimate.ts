@@ -42,11 +42,16 @@ function total(items: GasItem[]): GasEstimate {
 }
 
 export function estimateWorkload(w: Workload): GasEstimate {
+  if (w === null || typeof w !== 'object') throw invalidArgument('a workload object', 'workload', w);
+  for (const key of ['msm', 'msmG2', 'ntt', 'poseidon'] as const)
+    if (w[key] !== undefined && !Array.isArray(w[key])) throw invalidArgument('an array', `workload.${key}`, w[key]);
   const items: GasItem[] = [];
   for (const n of w.msm ?? []) items.push({ what: 'msm-g1', size: checkSize(n, 'msm'), count: 1, gas: msmPlan(n).gas });
   for (const n of w.msmG2 ?? []) items.push({ what: 'msm-g2', size: checkSize(n, 'msmG2'), count: 1, gas: msmPlan(n, 'g2').gas });
   for (const n of w.ntt ?? []) items.push({ what: 'ntt', size: checkSize(n, 'ntt', true), count: 1, gas: nttGas(n) });
-  for (const [count, arity] of w.poseidon ?? []) {
+  for (const pair of w.poseidon ?? []) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw invalidArgument('a [hashes, arity] pair', 'workload.poseidon', pair);
+    const [count, arity] = pair;
     checkSize(count, 'poseidon hashes');
     if (!Number.isInteger(arity) || arity < 1 || arity > POSEIDON_MAX_ARITY)
       throw new GalacticError('GAL_ERR_ARITY', `Expected an integer from 1 to ${POSEIDON_MAX_ARITY} for poseidon arity but received ${arity}`);
@@ -68,6 +73,7 @@ export interface R1csHeader {
 
 /** Reads the header section of a circom .r1cs file (format version 1). */
 export function readR1csHeader(bytes: Uint8Array): R1csHeader {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument('the bytes of an .r1cs file', 'bytes', bytes);
   const bad = (why: string) => new GalacticError('GAL_ERR_R1CS', `Expected a circom .r1cs file but ${why}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (offset: number, size: number) => {
@@ -116,6 +122,8 @@ export function readR1csHeader(bytes: Uint8Array): R1csHeader {
  * public ones) and for H over the domain; one in G2 for B2.
  */
 export function estimateGroth16(h: R1csHeader): GasEstimate & { domain: number } {
+  for (const key of ['nWires', 'nPubOut', 'nPubIn', 'nConstraints'] as const)
+    if (!Number.isInteger(h?.[key]) || h[key] < 0 || h[key] > MAX_SIZE) throw invalidArgument('a count from an .r1cs header', key, h?.[key], 'GAL_ERR_R1CS');
   const nPublic = h.nPubOut + h.nPubIn;
   let domain = 1;
   while (domain < h.nConstraints + nPublic + 1) domain *= 2;

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
 import si from 'systeminformation';
+import { invalidArgument } from '../errors.js';
 import { listBackends } from '../kernels/index.js';
 import {
   DEVICE_SCHEMA_VERSION,
@@ -136,6 +137,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 export async function probe(options: ProbeOptions = {}): Promise<DeviceDescriptor> {
+  if (options === null || typeof options !== 'object') throw invalidArgument('an options object', 'options', options);
+  const { timeoutMs, nvidiaSmi, dockerSocket } = options;
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1))
+    throw invalidArgument('a positive integer of milliseconds', 'timeoutMs', timeoutMs);
+  if (nvidiaSmi !== undefined && typeof nvidiaSmi !== 'string') throw invalidArgument('a path', 'nvidiaSmi', nvidiaSmi);
+  if (dockerSocket !== undefined && typeof dockerSocket !== 'string') throw invalidArgument('a path', 'dockerSocket', dockerSocket);
   const sources = { ...defaultSources(options), ...options.sources };
   const timeout = options.timeoutMs ?? 5000;
   const problems: DeviceDescriptor['problems'] = [];

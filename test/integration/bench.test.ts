@@ -47,6 +47,12 @@ describe('galactic bench', () => {
     expect(stdout).toMatch(/power: .* Ggas\/s on the reference mix/);
   });
 
+  it('rejects bad options with a GalacticError', async () => {
+    await expect(runBench({ secondsPerKernel: -1 })).rejects.toMatchObject({ code: 'GAL_ERR_INVALID_ARGUMENT' });
+    await expect(runBench({ backends: 'cpu' as never })).rejects.toMatchObject({ code: 'GAL_ERR_INVALID_ARGUMENT' });
+    await expect(runBench({ backends: ['tpu' as never] })).rejects.toMatchObject({ code: 'GAL_ERR_BACKEND_UNAVAILABLE' });
+  });
+
   it('an unknown backend exits 2', async () => {
     const r = await run(process.execPath, [bin, 'bench', '--quick', '--backend', 'tpu']).catch((e: { code: number; stderr: string }) => e);
     expect(r).toMatchObject({ code: 2 });

@@ -96,6 +96,14 @@ echo "NVIDIA H100 80GB HBM3, 81559, 570.86.15, 9.0, GPU-5c1b2f6e-0000-1111-2222-
   });
 });
 
+describe('probe options', () => {
+  it('rejects bad options with a GalacticError', async () => {
+    await expect(probe({ timeoutMs: -5 })).rejects.toMatchObject({ code: 'GAL_ERR_INVALID_ARGUMENT' });
+    await expect(probe({ nvidiaSmi: 7 as never })).rejects.toMatchObject({ code: 'GAL_ERR_INVALID_ARGUMENT' });
+    await expect(probe('x' as never)).rejects.toMatchObject({ code: 'GAL_ERR_INVALID_ARGUMENT' });
+  });
+});
+
 describe('galactic probe', () => {
   const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 

@@ -60,6 +60,9 @@ describe('estimators', () => {
     expect(() => estimateWorkload({ msm: [0] })).toThrow(expect.objectContaining({ code: 'GAL_ERR_SIZE_LIMIT' }));
     expect(() => estimateWorkload({ msm: [2 ** 40] })).toThrow(expect.objectContaining({ code: 'GAL_ERR_SIZE_LIMIT' }));
     expect(() => estimateWorkload({ poseidon: [[1, 17]] })).toThrow(expect.objectContaining({ code: 'GAL_ERR_ARITY' }));
+    expect(() => estimateWorkload(null as never)).toThrow(expect.objectContaining({ code: 'GAL_ERR_INVALID_ARGUMENT' }));
+    expect(() => estimateWorkload({ msm: 5 as never })).toThrow(expect.objectContaining({ code: 'GAL_ERR_INVALID_ARGUMENT' }));
+    expect(() => estimateWorkload({ poseidon: [3 as never] })).toThrow(expect.objectContaining({ code: 'GAL_ERR_INVALID_ARGUMENT' }));
   });
 
   it('sums a graph op by op and names every problem with its path', () => {
@@ -101,6 +104,8 @@ describe('estimators', () => {
       new DataView(b.buffer).setUint32(8, sections, true);
       return b;
     };
+    expect(() => readR1csHeader('r1cs' as never)).toThrow(expect.objectContaining({ code: 'GAL_ERR_INVALID_ARGUMENT' }));
+    expect(() => estimateGroth16({} as never)).toThrow(expect.objectContaining({ code: 'GAL_ERR_R1CS' }));
     for (const bytes of [new Uint8Array(3), header('zkey', 1, 0), header('r1cs', 2, 0), header('r1cs', 1, 1), header('r1cs', 1, 0)]) {
       expect(() => readR1csHeader(bytes)).toThrow(expect.objectContaining({ code: 'GAL_ERR_R1CS' }));
     }
