@@ -1,0 +1,83 @@
+/**
+ * Content-addressed blobs on disk (`<dataDir>/blobs/ab/abcd…`), indexed in
+ * the store. An upload streams to a temporary file while it is hashed and is
+ * renamed into place only when the hash matches the name it was sent under.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { GalacticError } from '../errors.js';
+import type { OracleStore } from './store.js';
+
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export class BlobStore {
+  private readonly dir: string;
+  constructor(
+    dataDir: string,
+    private readonly store: OracleStore,
+    readonly maxBytes: number,
+  ) {
+    this.dir = join(dataDir, 'blobs');
+    mkdirSync(join(this.dir, 'tmp'), { recursive: true, mode: 0o700 });
+  }
+
+  private path(sha256: string): string {
+    return join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  has(sha256: string): boolean {
+    return this.store.blobSize(sha256) !== null;
+  }
+
+  size(sha256: string): number | null {
+    return this.store.blobSize(sha256);
+  }
+
+  /** Stores the stream under `sha256` if it hashes to it; an existing blob is kept and the body drained. */
+  async put(sha256: string, body: Readable, now: number): Promise<{ size: number; created: boolean }> {
+    const existing = this.size(sha256);
+    if (existing !== null) {
+      body.resume();
+      return { size: existing, created: false };
+    }
+    const tmp = join(this.dir, 'tmp', `${sha256}.${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const max = this.maxBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > max) return done(new GalacticError('GAL_ERR_SIZE_LIMIT', `Expected a blob of at most ${max} bytes but received more`));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(tmp, { mode: 0o600 }));
+      const actual = hash.digest('hex');
+      if (actual !== sha256)
+        throw new GalacticError('GAL_ERR_BLOB_HASH', `Expected a body whose sha256 is ${sha256} but received one hashing to ${actual}`);
+      mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true, mode: 0o700 });
+      renameSync(tmp, this.path(sha256));
+      this.store.insertBlob(sha256, size, now);
+      return { size, created: true };
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+
+  read(sha256: string): { stream: Readable; size: number } | null {
+    const size = this.size(sha256);
+    if (size === null) return null;
+    try {
+      statSync(this.path(sha256));
+    } catch {
+      return null;
+    }
+    return { stream: createReadStream(this.path(sha256)), size };
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The oracle node: the scheduler with its store, the requester API and the
+ * agent link on one HTTP server. `startOracle` returns once it listens.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { LINK_PATH } from '../protocol/index.js';
+import { VERSION } from '../version.js';
+import { BlobStore } from './blobs.js';
+import { parseOracleConfig, type OracleConfig, type OracleConfigInput } from './config.js';
+import { createApi } from './http.js';
+import { LinkServer } from './link.js';
+import { OracleMetrics } from './metrics.js';
+import { Scheduler, systemClock, type Clock } from './scheduler.js';
+import { OracleStore } from './store.js';
+import { TokenAuthority } from './tokens.js';
+
+export * from './config.js';
+export { validateGraph, type AnalysedGraph, type ValidationResult } from './graph.js';
+export { afterFailure, afterSuccess, isExcluded, MAX_CONSECUTIVE_FAILURES, type PenaltyState } from './penalties.js';
+export { Scheduler, type Clock, type LinkOut, type SchedulerConfig } from './scheduler.js';
+
+export interface OracleOptions extends OracleConfigInput {
+  clock?: Clock;
+  /** pino level; 'silent' by default for library use, the CLI passes 'info'. */
+  logLevel?: string;
+}
+
+export class Oracle {
+  private tickTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    readonly config: OracleConfig,
+    readonly id: string,
+    readonly store: OracleStore,
+    readonly scheduler: Scheduler,
+    readonly tokens: TokenAuthority,
+    readonly metrics: OracleMetrics,
+    private readonly link: LinkServer,
+    private readonly server: Server,
+  ) {}
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+  get linkUrl(): string {
+    return this.url.replace(/^http/, 'ws') + LINK_PATH;
+  }
+
+  startTicking(periodMs: number): void {
+    this.tickTimer = setInterval(() => this.scheduler.tick(), periodMs);
+    this.tickTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.scheduler.close();
+    this.link.closeAll();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.store.close();
+  }
+}
+
+export async function startOracle(options: OracleOptions = {}): Promise<Oracle> {
+  const { clock = systemClock, logLevel = 'silent', ...rest } = options;
+  const config = parseOracleConfig(rest);
+  const logger = pino({ level: logLevel, base: { component: 'oracle' } }, pino.destination(2));
+  const log = (level: 'info' | 'warn', message: string, fields: Record<string, unknown> = {}) => logger[level](fields, message);
+
+  const store = new OracleStore(config.dataDir);
+  let oracleId = store.meta('oracleId');
+  if (!oracleId) store.setMeta('oracleId', (oracleId = `o_${randomBytes(9).toString('base64url')}`));
+  const tokens = new TokenAuthority(store, config.dataDir, config.open, () => clock.now());
+  const blobs = new BlobStore(config.dataDir, store, config.maxBlobBytes);
+  const metrics = new OracleMetrics();
+  const link = new LinkServer({
+    oracleId,
+    heartbeatMs: config.heartbeatMs,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    blobToken: (id) => tokens.blobToken(id),
+    metrics,
+    log,
+  });
+  const scheduler = new Scheduler(store, link, config, clock, (sha) => blobs.has(sha));
+  metrics.watch(scheduler);
+  link.attach(scheduler);
+  scheduler.on('graphEnded', (g) => log('info', 'graph ended', { graph: g.id, status: g.status, error: g.error }));
+  scheduler.on('proverOffline', (p) => log('info', 'prover offline', { prover: p.name }));
+
+  const handle = createApi({
+    oracleId,
+    version: VERSION,
+    scheduler,
+    blobs,
+    tokens,
+    metrics,
+    catalog: config.catalog,
+    maxBodyBytes: config.maxBodyBytes,
+    maxOps: config.maxOps,
+    now: () => clock.now(),
+    log,
+  });
+  const server = createServer((req, res) => void handle(req, res));
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://oracle').pathname !== LINK_PATH) return void socket.destroy();
+    link.handleUpgrade(req, socket, head);
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // blobs may be large; headersTimeout still bounds idle clients
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(err));
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const oracle = new Oracle(config, oracleId, store, scheduler, tokens, metrics, link, server);
+  oracle.startTicking(Math.max(10, Math.min(250, Math.floor(config.heartbeatMs / 4))));
+  scheduler.queueDispatch(); // a restarted oracle resumes its graphs
+  return oracle;
+}
