@@ -8,6 +8,7 @@ import { estimateWorkload } from '../gas/index.js';
 import {
   GRAPH_LIMITS,
   GraphSchema,
+  OpSchema,
   type CatalogEntry,
   type Graph,
   type GraphOp,
@@ -154,8 +155,10 @@ export function validateGraph(input: unknown, ctx: ValidationContext): Validatio
 
   // Plugins, params and blobs, on ops that parsed.
   const resolved: (GraphOp & { plugin: string })[] = [];
-  const parsedOps = parsed.success ? parsed.data.ops : [];
+  // When the graph as a whole did not parse, still check every op that does.
+  const parsedOps = parsed.success ? parsed.data.ops : rawOps.map((raw) => OpSchema.safeParse(raw).data);
   parsedOps.forEach((op, i) => {
+    if (!op) return;
     let entry: CatalogEntry | undefined;
     if (op.plugin !== undefined) {
       entry = ctx.catalog.find((e) => e.id === op.plugin);

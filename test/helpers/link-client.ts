@@ -69,6 +69,8 @@ export class LinkClient {
   private timer: NodeJS.Timeout | null = null;
   private waiters: { pred: (m: OracleMessage) => boolean; resolve: (m: OracleMessage) => void }[] = [];
   readonly running = new Set<string>();
+  /** Every task ever assigned to this client, by id. */
+  readonly assigned = new Map<string, Assign>();
 
   constructor(
     private readonly oracleUrl: string,
@@ -175,7 +177,10 @@ export class LinkClient {
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
       waiter.resolve(m);
     } else this.received.push(m);
-    if (m.type === 'assign') this.onAssign(m);
+    if (m.type === 'assign') {
+      this.assigned.set(m.taskId, m);
+      this.onAssign(m);
+    }
     if (m.type === 'cancel') {
       this.running.delete(m.taskId);
       this.send({ type: 'cancelled', taskId: m.taskId });

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startOracle } from '../../src/oracle/index.js';
+import { fakeDevice, waitUntil } from '../helpers/link-client.js';
+import { continuationGraph, getJson, oracleFixture, submitGraph } from '../helpers/oracle.js';
+import WebSocket from 'ws';
+
+const fx = oracleFixture();
+const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+describe('link robustness', () => {
+  it('answers malformed and unknown frames with an error and keeps the link and the other agents working', async () => {
+    const o = await fx.oracle();
+    const noisy = fx.client(o, { name: 'noisy', behaviour: 'manual' });
+    const quiet = fx.client(o, { name: 'quiet' });
+    await noisy.connect();
+    await quiet.connect();
+    noisy.send('{not json');
+    expect(await noisy.next((m) => m.type === 'error')).toMatchObject({ code: 'GAL_ERR_MESSAGE_INVALID' });
+    noisy.ws!.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await noisy.next((m) => m.type === 'error')).toMatchObject({ code: 'GAL_ERR_MESSAGE_INVALID' });
+    noisy.send({ type: 'teleport', to: 'mars' });
+    expect(await noisy.next((m) => m.type === 'error')).toMatchObject({ code: 'GAL_ERR_MESSAGE_UNKNOWN', ref: 'teleport' });
+    noisy.send({ type: 'result', taskId: 't_x', attempt: -1, outputs: 'lots', signature: '' });
+    expect(await noisy.next((m) => m.type === 'error')).toMatchObject({ code: 'GAL_ERR_MESSAGE_INVALID', ref: 'result' });
+    noisy.send({ type: 'heartbeat', seq: 1, state: 'idle', running: [], extra: 'ignored' });
+    noisy.send({ type: 'result', taskId: 't_unknown', attempt: 1, outputs: [], signature: Buffer.alloc(64).toString('base64') });
+    expect(await noisy.next((m) => m.type === 'ack')).toMatchObject({ accepted: false });
+    // An oversized frame closes that link only.
+    noisy.send('x'.repeat(1024 * 1024 + 10));
+    await waitUntil(() => noisy.closeCode === 1009, 5000, 'close 1009');
+    const { body } = await submitGraph(o, { ops: [{ id: 'a', name: 'zkp-singleton' }] });
+    await waitUntil(async () => (await getJson(o, `/v1/graphs/${body.id}`)).body.status === 'done');
+  });
+
+  it('refuses unauthenticated, mis-signed and wrong-protocol handshakes', async () => {
+    const o = await fx.oracle({ handshakeTimeoutMs: 300 });
+    const raw = async (frames: unknown[]) => {
+      const ws = new WebSocket(o.linkUrl);
+      const got: any[] = [];
+      ws.on('message', (d) => got.push(JSON.parse(d.toString())));
+      await new Promise((r) => ws.once('open', r));
+      for (const f of frames) ws.send(JSON.stringify(f));
+      const code = await new Promise<number>((r) => ws.once('close', (c) => r(c)));
+      return { code, got };
+    };
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const early = await raw([{ type: 'register', device: fakeDevice(), power: { gasPerSecond: 1 }, taskTypes: [], capacity: { slots: 1 } }]);
+    expect(early.code).toBe(1008);
+    expect(early.got.at(-1)).toMatchObject({ type: 'refused', code: 'GAL_ERR_MESSAGE_INVALID' });
+    const proto = await raw([{ type: 'hello', protocol: 'galactic/0', name: 'old', publicKey: key }]);
+    expect(proto.code).toBe(4005);
+    const forged = await raw([
+      { type: 'hello', protocol: 'galactic/1', name: 'forger', publicKey: key },
+      { type: 'auth', signature: Buffer.alloc(64, 1).toString('base64') },
+    ]);
+    expect(forged.code).toBe(4004);
+    expect(forged.got.map((m) => m.type)).toEqual(['challenge', 'refused']);
+    const silent = await raw([]);
+    expect(silent.code).toBe(1008);
+    // None of them left a prover behind.
+    expect((await getJson(o, '/v1/provers')).body).toEqual([]);
+  });
+});
+
+describe('requester API', () => {
+  it('requires tokens unless open, and keeps requesters to their own graphs', async () => {
+    const o = await fx.oracle({ open: false });
+    const tokenFile = o.tokens.operatorTokenPath;
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const operator = readFileSync(tokenFile, 'utf8').trim();
+    expect((await getJson(o, '/v1/provers')).status).toBe(401);
+    expect((await getJson(o, '/v1/provers', 'nonsense')).status).toBe(401);
+    expect((await getJson(o, '/healthz')).status).toBe(200);
+    const mint = async () =>
+      ((await (await fetch(`${o.url}/v1/tokens`, { method: 'POST', body: '{"label":"t"}', headers: { authorization: `Bearer ${operator}` } })).json()) as any).token as string;
+    const alice = await mint(), bob = await mint();
+    expect((await getJson(o, '/metrics', alice)).status).toBe(403);
+    expect((await fetch(`${o.url}/metrics`, { headers: { authorization: `Bearer ${operator}` } })).status).toBe(200);
+    const { status, body } = await submitGraph(o, continuationGraph(1), alice);
+    expect(status).toBe(201);
+    expect(body.warnings[0]).toMatchObject({ code: 'no-matching-prover' });
+    expect((await getJson(o, `/v1/graphs/${body.id}`, alice)).status).toBe(200);
+    expect((await getJson(o, `/v1/graphs/${body.id}`, bob)).body.error.code).toBe('GAL_ERR_NOT_FOUND');
+    expect((await getJson(o, `/v1/graphs/${body.id}`, operator)).status).toBe(200);
+    expect((await getJson(o, '/v1/graphs', bob)).body).toEqual([]);
+    expect((await fetch(`${o.url}/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${alice}` } })).status).toBe(403);
+  });
+
+  it('rejects open mode away from loopback', async () => {
+    await expect(startOracle({ host: '0.0.0.0', open: true, port: 0, dataDir: fx.tempDir() })).rejects.toMatchObject({ code: 'GAL_ERR_CONFIG' });
+  });
+
+  it('stores blobs only under their own hash and within the limits', async () => {
+    const o = await fx.oracle({ maxBlobBytes: 1000, maxBodyBytes: 2000 });
+    const put = (name: string, body: Uint8Array | string) => fetch(`${o.url}/v1/blobs/${name}`, { method: 'PUT', body });
+    const ok = await put(sha('hello'), 'hello');
+    expect(ok.status).toBe(201);
+    expect((await put(sha('hello'), 'hello')).status).toBe(200);
+    expect(await (await fetch(`${o.url}/v1/blobs/${sha('hello')}`)).text()).toBe('hello');
+    const wrong = await put(sha('hello!'), 'hello');
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as any).error.code).toBe('GAL_ERR_BLOB_HASH');
+    const big = Buffer.alloc(1001, 1);
+    expect((await put(sha(big), big)).status).toBe(413);
+    expect(((await (await put('not-a-hash', 'x')).json()) as any).error.code).toBe('GAL_ERR_INVALID_ARGUMENT');
+    expect((await fetch(`${o.url}/v1/blobs/${sha('nothing')}`)).status).toBe(404);
+    const huge = await submitGraph(o, { ops: [{ id: 'a', name: 'zkp-singleton', params: { pad: 'x'.repeat(3000) } }] });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe('GAL_ERR_SIZE_LIMIT');
+  });
+
+  it('answers bad requests with codes and every graph problem with its path', async () => {
+    const o = await fx.oracle();
+    expect((await submitGraph(o, '{"ops": [')).body.error.code).toBe('GAL_ERR_INVALID_ARGUMENT');
+    const bad = await submitGraph(o, {
+      ops: [
+        { id: 'a', name: 'zkp-singleton', inputs: ['b'], outputs: [], colour: 'red' },
+        { id: 'b', name: 'zkp-singleton', inputs: ['a'], outputs: ['a'] },
+        { id: 'c', name: 'zkp-mystery', inputs: ['ghost'], params: { key: { blob: sha('missing') } } },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('GAL_ERR_GRAPH_INVALID');
+    const found = bad.body.error.problems.map((p: any) => `${p.code} ${p.path}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'unknown-field /ops/0/colour',
+        'edge-mismatch /ops/1/inputs/0',
+        'unknown-op /ops/2/inputs/0',
+        'cycle /ops/1',
+        'no-plugin /ops/2/name',
+        'unknown-blob /ops/2/params/key/blob',
+      ]),
+    );
+    expect(bad.body.error.problems.find((p: any) => p.code === 'cycle').message).toMatch(/b → a → b|a → b → a/);
+    expect((await fetch(`${o.url}/v1/graphs`, { method: 'PATCH' })).status).toBe(405);
+    expect((await getJson(o, '/v2/anything')).body.error.code).toBe('GAL_ERR_NOT_FOUND');
+    expect((await getJson(o, '/v1/graphs/g_nope')).status).toBe(404);
+    expect((await getJson(o, '/v1/plugins')).body[0]).toMatchObject({ id: 'groth16', ops: expect.arrayContaining(['zkp-aggregation']) });
+    expect((await getJson(o, '/healthz')).body.ok).toBe(true);
+  });
+
+  it('passes blob inputs to the plugin and cancels a graph on DELETE without penalty', async () => {
+    const o = await fx.oracle();
+    const input = Buffer.from('witness bytes');
+    await fetch(`${o.url}/v1/blobs/${sha(input)}`, { method: 'PUT', body: input });
+    const agent = fx.client(o, { name: 'worker', behaviour: 'manual' });
+    await agent.connect();
+    const { body } = await submitGraph(o, { ops: [{ id: 'a', name: 'zkp-singleton', params: { witness: { blob: sha(input) } } }] });
+    const task = (await agent.next((m) => m.type === 'assign')) as any;
+    expect(task.params.witness.blob).toBe(sha(input));
+    expect(await (await fetch(`${o.url}/v1/blobs/${sha(input)}`, { headers: { authorization: `Bearer ${agent.blobToken}` } })).text()).toBe('witness bytes');
+    expect((await fetch(`${o.url}/v1/graphs/${body.id}`, { method: 'DELETE' })).status).toBe(202);
+    expect(await agent.next((m) => m.type === 'cancel')).toMatchObject({ taskId: task.taskId, reason: 'cancelled' });
+    const g = (await getJson(o, `/v1/graphs/${body.id}`)).body;
+    expect(g.status).toBe('cancelled');
+    expect(g.ops[0].attempts[0].outcome).toBe('cancelled');
+    await agent.prove(task);
+    expect(await agent.next((m) => m.type === 'ack')).toMatchObject({ accepted: false });
+    expect((await getJson(o, '/v1/provers')).body[0].penalty.consecutiveFailures).toBe(0);
+  });
+
+  it('holds a GPU op until a matching device registers', async () => {
+    const o = await fx.oracle();
+    await fx.client(o, { name: 'cpu-only' }).connect();
+    const gpuOp = { id: 'g', name: 'zkp-singleton', requirements: { gpu: { vendor: 'nvidia', count: 1, minMemoryMB: 40000, minComputeCapability: '8.0' } } };
+    const { body } = await submitGraph(o, { ops: [gpuOp] });
+    expect(body.warnings).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await getJson(o, `/v1/graphs/${body.id}`)).body.ops[0].status).toBe('ready');
+    const small = { vendor: 'NVIDIA', model: 'A10', memoryMB: 24000, driver: '550', computeCapability: '8.6', uuid: null, pciBusId: null };
+    await fx.client(o, { name: 'small-gpu', device: fakeDevice({ gpus: [small] }) }).connect();
+    const big = fx.client(o, { name: 'big-gpu', device: fakeDevice({ gpus: [{ ...small, model: 'H100', memoryMB: 81559, computeCapability: '9.0' }] }) });
+    await big.connect();
+    const g = await waitUntil(async () => {
+      const doc = (await getJson(o, `/v1/graphs/${body.id}`)).body;
+      return doc.status === 'done' ? doc : undefined;
+    });
+    expect(g.ops[0].deviceIds).toEqual([big.proverId]);
+  });
+});
