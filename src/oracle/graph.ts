@@ -220,8 +220,10 @@ function findCycle(ops: LooseOp[], indexById: Map<string, number>): string[] | n
     order.push(at);
     at = indexById.get(inputsOf[at]!.find((id) => indegree[indexById.get(id)!]! > 0)!)!;
   }
-  // Walked along inputs, so reverse to read in the direction data flows.
-  return order.slice(position.get(at)).reverse().map((i) => ops[i]!.id!);
+  // Walked along inputs, so reverse to read in the direction data flows; start at the first op of the graph.
+  const cycle = order.slice(position.get(at)).reverse();
+  const first = cycle.indexOf(Math.min(...cycle));
+  return [...cycle.slice(first), ...cycle.slice(0, first)].map((i) => ops[i]!.id!);
 }
 
 function analyse(graph: Graph, ops: (GraphOp & { plugin: string })[], indexById: Map<string, number>): AnalysedGraph {

@@ -1,0 +1,145 @@
+/** The scheduler driven directly: a fake clock, a recording link, a real SQLite store. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CATALOG } from '../../src/oracle/config.js';
+import { validateGraph } from '../../src/oracle/graph.js';
+import { Scheduler, type LinkOut, type Prover } from '../../src/oracle/scheduler.js';
+import { OracleStore } from '../../src/oracle/store.js';
+import { generateIdentity, privateKeyObject, resultPayload, signPayload, type OracleMessage } from '../../src/protocol/index.js';
+import { ALL_OPS, fakeDevice } from '../helpers/link-client.js';
+
+const HB = 1000, W = 10_000;
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((f) => f()));
+
+function setup(config: Partial<ConstructorParameters<typeof Scheduler>[2]> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'galactic-sched-'));
+  const store = new OracleStore(dir);
+  cleanups.push(() => (store.close(), rmSync(dir, { recursive: true, force: true })));
+  const clock = { t: 1_000_000, now() { return this.t; } };
+  const sent: { to: string; m: OracleMessage }[] = [];
+  const closed: { to: string; code: number }[] = [];
+  const link: LinkOut = { send: (to, m) => sent.push({ to, m }), close: (to, code) => closed.push({ to, code }) };
+  const s = new Scheduler(store, link, { heartbeatMs: HB, exclusionWindowMs: W, ...config }, clock);
+  cleanups.push(() => s.close());
+  const keys = new Map<string, ReturnType<typeof generateIdentity>>();
+  const prover = (name: string, slots = 1): Prover => {
+    const identity = generateIdentity();
+    const v = s.hello(name, identity.publicKey.toString('base64'));
+    if (!v.ok) throw new Error(v.reason);
+    s.connected(v.prover, v.fresh);
+    keys.set(v.prover.id, identity);
+    s.register(v.prover, { type: 'register', device: fakeDevice(), power: { gasPerSecond: 1e9, kernels: {} }, taskTypes: ALL_OPS, capacity: { slots } });
+    return v.prover;
+  };
+  const submit = (graph: unknown) => {
+    const r = validateGraph(graph, { catalog: DEFAULT_CATALOG });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    return s.submit(r.graph, null);
+  };
+  const assigns = (to?: string) => sent.filter((x) => x.m.type === 'assign' && (!to || x.to === to)).map((x) => x.m as Extract<OracleMessage, { type: 'assign' }>);
+  const beat = (...ps: Prover[]) => ps.forEach((p) => (s.seen(p), s.heartbeat(p, 'idle', [])));
+  const owner = (taskId: string) => s.provers.get(sent.find((x) => x.m.type === 'assign' && x.m.taskId === taskId)!.to)!;
+  /** A correctly signed result with no outputs. */
+  const prove = (taskId: string) => {
+    const p = owner(taskId);
+    const signature = signPayload(resultPayload(taskId, 1, []), privateKeyObject(keys.get(p.id)!.privateKey));
+    return s.result(p, { type: 'result', taskId, attempt: 1, outputs: [], metrics: {}, signature });
+  };
+  return { s, store, clock, sent, closed, prover, submit, assigns, beat, owner, prove };
+}
+
+describe('scheduler with an injected clock', () => {
+  it('declares a silent prover offline after exactly three heartbeat intervals and fails its op over', () => {
+    const { s, clock, prover, submit, assigns, beat, closed } = setup();
+    const a = prover('a');
+    submit({ ops: [{ id: 'x', name: 'zkp-singleton' }] });
+    s.dispatch();
+    expect(assigns(a.id)).toHaveLength(1);
+    const b = prover('b');
+    clock.t += 3 * HB;
+    beat(b);
+    s.tick();
+    expect(closed).toEqual([]);
+    clock.t += 1;
+    beat(b);
+    s.tick();
+    expect(closed).toEqual([{ to: a.id, code: 1001 }]);
+    s.dispatch();
+    expect(assigns(b.id)).toHaveLength(1);
+    expect(a.penalty).toMatchObject({ consecutiveFailures: 1, excludedUntil: clock.t + W });
+  });
+
+  it('lets an excluded prover back in when its window ends', () => {
+    const { s, clock, prover, submit, assigns, beat } = setup();
+    const a = prover('a');
+    submit({ ops: [{ id: 'x', name: 'zkp-singleton' }, { id: 'y', name: 'zkp-singleton' }] });
+    s.dispatch();
+    const [first] = assigns(a.id);
+    s.fail(a, first!.taskId, 'GAL_ERR_PLUGIN', 'crash');
+    s.dispatch();
+    expect(assigns(a.id)).toHaveLength(1);
+    for (let t = 0; t < W; t += HB / 2) {
+      clock.t += HB / 2;
+      beat(a);
+    }
+    s.dispatch();
+    expect(assigns(a.id)).toHaveLength(2);
+  });
+
+  it('fails the op, and its graph, after the configured number of counted failures', () => {
+    const { s, prover, submit, assigns, owner } = setup({ maxFailuresPerOp: 2, exclusionWindowMs: 0 });
+    prover('a');
+    prover('b');
+    const run = submit({ ops: [{ id: 'x', name: 'zkp-singleton', outputs: ['y'] }, { id: 'y', name: 'zkp-singleton', inputs: ['x'] }] });
+    for (let i = 0; i < 2; i++) {
+      s.dispatch();
+      const task = assigns().at(-1)!;
+      s.fail(owner(task.taskId), task.taskId, 'E', 'bad');
+    }
+    const view = s.graphView(run.id)!;
+    expect(view.status).toBe('failed');
+    expect(view.error).toMatch(/op x failed 2 times/);
+    expect(view.ops.get('y')!.status).toBe('waiting');
+  });
+
+  it('tops a redundant op back up to k when one of its provers fails', () => {
+    const { s, prover, submit, assigns, owner } = setup({ redundancy: 2 });
+    const [a, b, c] = [prover('a'), prover('b'), prover('c')];
+    submit({ mode: 'performance', ops: [{ id: 'x', name: 'zkp-singleton' }] });
+    s.dispatch();
+    // Equal provers: the tie-break is registration order.
+    expect(assigns().map((t) => owner(t.taskId))).toEqual([a, b]);
+    s.fail(a, assigns(a.id)[0]!.taskId, 'E', 'crash');
+    s.dispatch();
+    expect(assigns(c.id)).toHaveLength(1);
+    expect(s.graphView(assigns()[0]!.graphId)!.ops.get('x')!.deviceIds).toEqual([b.id, c.id]);
+  });
+
+  it('makes a high-penalty cost graph redundant', () => {
+    const { s, prover, submit, assigns } = setup({ penaltyThreshold: 100, redundancy: 3 });
+    [prover('a'), prover('b'), prover('c'), prover('d')];
+    submit({ mode: 'cost', penalty: 100, ops: [{ id: 'x', name: 'zkp-singleton' }] });
+    s.dispatch();
+    expect(assigns()).toHaveLength(3);
+    expect(new Set(assigns().map((t) => t.taskId)).size).toBe(3);
+  });
+
+  it('orders ready ops by priority, then critical path', () => {
+    const { s, prover, submit, assigns, prove } = setup();
+    submit({ ops: [{ id: 'short', name: 'zkp-singleton' }] });
+    submit({ ops: [{ id: 'long', name: 'zkp-singleton', outputs: ['tail'] }, { id: 'tail', name: 'zkp-singleton', inputs: ['long'] }] });
+    submit({ priority: 3, ops: [{ id: 'urgent', name: 'zkp-singleton' }] });
+    const p = prover('only');
+    s.dispatch();
+    expect(assigns(p.id).map((t) => t.opId)).toEqual(['urgent']);
+    for (let i = 0; i < 3; i++) {
+      expect(prove(assigns(p.id).at(-1)!.taskId)).toEqual({ accepted: true });
+      s.dispatch();
+    }
+    // long's path (2 ops) beats short's (1); then tail and short tie and the older graph goes first.
+    expect(assigns(p.id).map((t) => t.opId)).toEqual(['urgent', 'long', 'short', 'tail']);
+  });
+});
