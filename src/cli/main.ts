@@ -4,7 +4,9 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerBench } from './bench.js';
 import { registerGas } from './gas.js';
+import { registerOracle } from './oracle.js';
 import { registerProbe } from './probe.js';
+import { registerSubmit } from './submit.js';
 
 export function buildProgram(): Command {
   const program = new Command('galactic')
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerGas(program);
   registerBench(program);
+  registerOracle(program);
+  registerSubmit(program);
   // Usage errors (unknown option, missing value) exit 2 like every other bad input.
   for (const command of [program, ...program.commands])
     command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));

@@ -1,0 +1,97 @@
+/** `galactic submit GRAPH.json`: submits a graph to an oracle and, with --follow, follows it to the end. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { GalacticError, isErrorCode } from '../errors.js';
+import { DEFAULT_PORT } from '../oracle/config.js';
+import { integerOption, reportErrors } from './options.js';
+
+interface SubmitFlags {
+  oracle: string;
+  token?: string;
+  follow?: boolean;
+  intervalMs: number;
+  json?: boolean;
+}
+
+const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+
+async function call(url: string, init: RequestInit, token: string | undefined): Promise<any> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  } catch (err) {
+    throw new GalacticError('GAL_ERR_ORACLE_UNREACHABLE', `Expected an oracle at ${new URL(url).origin} but ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+  }
+  const body = (await res.json().catch(() => null)) as any;
+  if (!res.ok) {
+    const e = body?.error;
+    const problems = (e?.problems ?? []) as { path: string; code: string; message: string }[];
+    const detail = problems.length ? '\n' + problems.map((p) => `  ${p.path}  ${p.code}: ${p.message}`).join('\n') : '';
+    throw new GalacticError(isErrorCode(e?.code) ? e.code : 'GAL_ERR_ORACLE_UNREACHABLE', `${e?.message ?? `HTTP ${res.status}`}${detail}`, { problems });
+  }
+  return body;
+}
+
+function readGraph(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a readable graph file but ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GalacticError('GAL_ERR_GRAPH_INVALID', `Expected JSON in ${path} but ${(err as Error).message}`);
+  }
+}
+
+export function registerSubmit(program: Command): void {
+  program
+    .command('submit')
+    .description('submit a computation graph to an oracle; --follow prints each op as it moves until the graph ends')
+    .argument('<graph>', 'the graph, a JSON file (docs/protocol.md §3)')
+    .option('--oracle <url>', 'the oracle', process.env.GALACTIC_ORACLE ?? `http://127.0.0.1:${DEFAULT_PORT}`)
+    .option('--token <token>', 'requester token (default $GALACTIC_TOKEN)', process.env.GALACTIC_TOKEN)
+    .option('--follow', 'follow the graph to the end; exit 0 when done, 1 when it failed or was cancelled')
+    .option('--interval-ms <ms>', 'how often to poll while following', integerOption('--interval-ms', 50), 500)
+    .option('--json', 'print JSON: the submission, or with --follow the final graph')
+    .action((file: string, flags: SubmitFlags) =>
+      reportErrors('submit', async () => {
+        const base = flags.oracle.replace(/\/+$/, '');
+        const graph = readGraph(file);
+        const submitted = await call(`${base}/v1/graphs`, { method: 'POST', body: JSON.stringify(graph) }, flags.token);
+        const out = (line: string) => !flags.json && process.stdout.write(line + '\n');
+        out(`submitted ${submitted.id}: ${submitted.gas.toLocaleString('en-US')} gas, price ${submitted.price}`);
+        for (const w of submitted.warnings ?? []) out(`  warning ${w.path}: ${w.message}`);
+        if (!flags.follow) {
+          if (flags.json) process.stdout.write(JSON.stringify(submitted, null, 2) + '\n');
+          return;
+        }
+        const seen = new Map<string, string>();
+        const names = new Map<string, string>();
+        for (;;) {
+          const g = await call(`${base}/v1/graphs/${submitted.id}`, { method: 'GET' }, flags.token);
+          for (const op of g.ops) {
+            const last = op.attempts.at(-1);
+            if (last) names.set(last.prover, last.proverName);
+            const devices = (op.deviceIds ?? []).map((id: string) => names.get(id) ?? id).join(', ');
+            const state = `${op.status}${devices ? ` on ${devices}` : ''}${last?.outcome && last.outcome !== 'done' ? ` (attempt ${last.attempt}: ${last.outcome})` : ''}`;
+            if (seen.get(op.id) !== state) {
+              seen.set(op.id, state);
+              out(`  ${op.id.padEnd(16)} ${state}`);
+            }
+          }
+          if (TERMINAL.has(g.status)) {
+            if (flags.json) process.stdout.write(JSON.stringify(g, null, 2) + '\n');
+            out(`graph ${g.id} ${g.status}${g.error ? `: ${g.error}` : ''}`);
+            for (const op of g.ops)
+              for (const o of op.output ?? []) out(`  ${op.id}/${o.name}  ${o.size} bytes  ${base}/v1/blobs/${o.sha256}`);
+            if (g.status !== 'done') process.exitCode = 1;
+            return;
+          }
+          await new Promise((r) => setTimeout(r, flags.intervalMs));
+        }
+      }),
+    );
+}

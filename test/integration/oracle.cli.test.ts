@@ -1,0 +1,89 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LinkClient } from '../helpers/link-client.js';
+import { continuationGraph } from '../helpers/oracle.js';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+function temp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'galactic-cli-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function startOracleProcess(args: string[]): Promise<{ child: ChildProcess; info: any }> {
+  const child = spawn(process.execPath, [bin, 'oracle', '--port', '0', '--json', '--log-level', 'silent', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => void child.kill('SIGKILL'));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`oracle exited with ${code}`)));
+  });
+  return { child, info: JSON.parse(line) };
+}
+
+describe('galactic oracle and galactic submit', () => {
+  it('serves a graph that submit --follow follows to the end, and stops cleanly on SIGTERM', async () => {
+    const dir = temp();
+    const { child, info } = await startOracleProcess(['--open', '--data-dir', join(dir, 'oracle'), '--heartbeat-ms', '500']);
+    expect(info).toMatchObject({ open: true, operatorTokenFile: null });
+    const agent = new LinkClient(info.url, { name: 'cli-rig' });
+    cleanups.push(() => agent.close());
+    await agent.connect();
+    const graphFile = join(dir, 'graph.json');
+    writeFileSync(graphFile, JSON.stringify(continuationGraph(2)));
+    const { stdout } = await run(process.execPath, [bin, 'submit', graphFile, '--oracle', info.url, '--follow', '--interval-ms', '50']);
+    expect(stdout).toMatch(/^submitted g_\S+: [\d,]+ gas, price /);
+    expect(stdout).toMatch(/seg0 +done on cli-rig/);
+    expect(stdout).toMatch(/graph g_\S+ done/);
+    expect(stdout).toMatch(/agg\/proof +\d+ bytes +http:\/\/127\.0\.0\.1:\d+\/v1\/blobs\/[0-9a-f]{64}/);
+    const json = JSON.parse((await run(process.execPath, [bin, 'submit', graphFile, '--oracle', info.url, '--follow', '--json', '--interval-ms', '50'])).stdout);
+    expect(json.status).toBe('done');
+    expect(json.ops.every((op: any) => op.deviceIds?.[0] === agent.proverId)).toBe(true);
+    const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+
+  it('prints where the operator token is and requires it', async () => {
+    const dir = temp();
+    const { info } = await startOracleProcess(['--data-dir', join(dir, 'oracle')]);
+    expect(info.operatorTokenFile).toBe(join(dir, 'oracle', 'operator-token'));
+    const graphFile = join(dir, 'graph.json');
+    writeFileSync(graphFile, JSON.stringify(continuationGraph(1)));
+    const refused = await run(process.execPath, [bin, 'submit', graphFile, '--oracle', info.url]).catch((e) => e);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/GAL_ERR_UNAUTHORIZED/);
+  });
+
+  it('rejects bad input with exit code 2 and a reason', async () => {
+    const dir = temp();
+    const open = await run(process.execPath, [bin, 'oracle', '--host', '0.0.0.0', '--open', '--port', '0', '--data-dir', dir]).catch((e) => e);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/loopback.*GAL_ERR_CONFIG/);
+    const badFlag = await run(process.execPath, [bin, 'oracle', '--redundancy', '99']).catch((e) => e);
+    expect(badFlag.code).toBe(2);
+    writeFileSync(join(dir, 'config.json'), '{"heartbeatMs": "often"}');
+    const badConfig = await run(process.execPath, [bin, 'oracle', '--config', join(dir, 'config.json'), '--port', '0', '--data-dir', dir]).catch((e) => e);
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toMatch(/heartbeatMs.*GAL_ERR_CONFIG/);
+    const { info } = await startOracleProcess(['--open', '--data-dir', join(dir, 'o')]);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ops: [{ id: 'a', name: 'zkp-singleton', inputs: ['b'] }] }));
+    const invalid = await run(process.execPath, [bin, 'submit', join(dir, 'bad.json'), '--oracle', info.url]).catch((e) => e);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/\/ops\/0\/inputs\/0 +unknown-op/);
+    const unreachable = await run(process.execPath, [bin, 'submit', join(dir, 'bad.json'), '--oracle', 'http://127.0.0.1:9']).catch((e) => e);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/GAL_ERR_ORACLE_UNREACHABLE/);
+  });
+});
