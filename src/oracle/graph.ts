@@ -184,7 +184,7 @@ export function validateGraph(input: unknown, ctx: ValidationContext): Validatio
     if (ctx.couldEverMatch && !ctx.couldEverMatch(op))
       warnings.push({ path: `/ops/${i}/requirements`, code: 'no-matching-prover', message: `No prover known to the oracle offers ${op.plugin}/${op.name} and meets these requirements; the op waits until one registers` });
   });
-  return { ok: true, graph: analyse(parsed.data, resolved, indexById), warnings };
+  return { ok: true, graph: analyse(parsed.data, resolved), warnings };
 }
 
 /** `{ "blob": "<sha256>" }` objects anywhere inside params. */
@@ -226,20 +226,29 @@ function findCycle(ops: LooseOp[], indexById: Map<string, number>): string[] | n
   return [...cycle.slice(first), ...cycle.slice(0, first)].map((i) => ops[i]!.id!);
 }
 
-function analyse(graph: Graph, ops: (GraphOp & { plugin: string })[], indexById: Map<string, number>): AnalysedGraph {
-  const analysed: AnalysedOp[] = ops.map((op, index) => ({ op, index, gas: opGas(op), criticalPath: 0 }));
+/** Gas along the longest path from each op to a sink, itself included (iterative: graphs may be long chains). */
+export function criticalPaths(ops: readonly GraphOp[], gas: readonly OpGas[]): number[] {
+  const index = new Map(ops.map((op, i) => [op.id, i]));
+  const paths = new Array<number>(ops.length).fill(0);
   // Reverse topological order: sinks first, then each op once all its outputs are done.
-  const pending = analysed.map((a) => a.op.outputs.length);
-  const stack = analysed.filter((a) => a.op.outputs.length === 0);
+  const pending = ops.map((op) => op.outputs.length);
+  const stack = ops.flatMap((op, i) => (op.outputs.length === 0 ? [i] : []));
   while (stack.length) {
-    const a = stack.pop()!;
+    const i = stack.pop()!;
     let longest = 0;
-    for (const out of a.op.outputs) longest = Math.max(longest, analysed[indexById.get(out)!]!.criticalPath);
-    a.criticalPath = Math.max(a.gas.total, 1) + longest;
-    for (const input of a.op.inputs) {
-      const k = indexById.get(input)!;
-      if (--pending[k]! === 0) stack.push(analysed[k]!);
+    for (const out of ops[i]!.outputs) longest = Math.max(longest, paths[index.get(out)!]!);
+    paths[i] = Math.max(gas[i]!.total, 1) + longest;
+    for (const input of ops[i]!.inputs) {
+      const k = index.get(input)!;
+      if (--pending[k]! === 0) stack.push(k);
     }
   }
-  return { graph: { ...graph, ops }, ops: analysed, gas: analysed.reduce((s, a) => s + a.gas.total, 0) };
+  return paths;
+}
+
+function analyse(graph: Graph, ops: ResolvedOp[]): AnalysedGraph {
+  const gas = ops.map(opGas);
+  const paths = criticalPaths(ops, gas);
+  const analysed: AnalysedOp[] = ops.map((op, index) => ({ op, index, gas: gas[index]!, criticalPath: paths[index]! }));
+  return { graph: { ...graph, ops }, ops: analysed, gas: gas.reduce((s, g) => s + g.total, 0) };
 }

@@ -27,7 +27,7 @@ import type {
 } from '../protocol/index.js';
 import { CLOSE_CODES, publicKeyObject, resultPayload, verifyPayload } from '../protocol/index.js';
 import type { AnalysedGraph, OpGas, ResolvedGraph, ResolvedOp } from './graph.js';
-import { opGas } from './graph.js';
+import { criticalPaths, opGas } from './graph.js';
 import { MatchPass, estimateMs, taskKey, type CandidateView } from './matcher.js';
 import { CLEAN_RECORD, afterFailure, afterSuccess, isExcluded, type PenaltyState } from './penalties.js';
 import { meetsRequirements, requirementsKey } from './requirements.js';
@@ -116,8 +116,8 @@ export class OpRun {
   pending: number;
   /** Provers that refused this op: it is not offered to them again. */
   readonly refusedBy = new Set<string>();
-  /** A preemption was asked for this op and its slot is not free yet. */
-  preempting = false;
+  /** The task this op preempted, until its slot is free. */
+  preempting: { proverId: string; taskId: string } | null = null;
   readonly taskKey: string;
   readonly requirementsKey: string;
   constructor(
@@ -539,7 +539,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Cancels the lowest-priority task on a prover that could run `op` (the latest started among equals: least work lost). */
   private preemptFor(op: OpRun, exclude: ReadonlySet<string>, now: number): void {
-    if (op.preempting) return;
+    // One preemption at a time per op, while the victim still holds its slot.
+    if (op.preempting && this.provers.get(op.preempting.proverId)?.occupied.has(op.preempting.taskId)) return;
     let victim: Attempt | null = null;
     for (const a of this.tasks.values()) {
       if (!a.active || a.op.graph.graph.priority >= op.graph.graph.priority) continue;
@@ -549,7 +550,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         victim = a;
     }
     if (!victim) return;
-    op.preempting = true;
+    op.preempting = { proverId: victim.proverId, taskId: victim.taskId };
     this.cancelAttempt(victim, 'preempted', `preempted by ${op.graph.id}/${op.op.id}`);
   }
 
@@ -558,7 +559,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const timeout = op.op.timeoutMs ?? Math.max(this.config.minTaskTimeoutMs, Math.ceil(this.config.timeoutFactor * estimated));
     const a = new Attempt(newId('t'), op, op.attempts.length + 1, p.id, now, now + timeout, estimated);
     op.attempts.push(a);
-    op.preempting = false;
+    op.preempting = null;
     this.tasks.set(a.taskId, a);
     p.occupied.set(a.taskId, { attempt: a, releaseAt: null });
     this.store.insertAttempt({ task_id: a.taskId, graph_id: op.graph.id, op_id: op.op.id, attempt: a.number, prover_id: p.id, started_at: now, deadline: a.deadline });
@@ -841,8 +842,9 @@ function rebuildGraph(graph: GraphRow, ops: OpRow[], attempts: AttemptRow[]): Gr
   run.status = graph.status;
   run.endedAt = graph.ended_at;
   run.error = graph.error;
-  const critical = criticalPaths(body.ops);
-  body.ops.forEach((op, i) => run.ops.set(op.id, new OpRun(run, op, i, opGas(op), critical[i]!)));
+  const gas = body.ops.map(opGas);
+  const critical = criticalPaths(body.ops, gas);
+  body.ops.forEach((op, i) => run.ops.set(op.id, new OpRun(run, op, i, gas[i]!, critical[i]!)));
   for (const row of ops) {
     const op = run.ops.get(row.op_id)!;
     op.status = row.status;
@@ -865,16 +867,4 @@ function rebuildGraph(graph: GraphRow, ops: OpRow[], attempts: AttemptRow[]): Gr
     op.attempts.push(a);
   }
   return run;
-}
-
-function criticalPaths(ops: ResolvedOp[]): number[] {
-  const index = new Map(ops.map((op, i) => [op.id, i]));
-  const memo: number[] = new Array(ops.length).fill(-1);
-  const visit = (i: number): number => {
-    if (memo[i]! >= 0) return memo[i]!;
-    let longest = 0;
-    for (const out of ops[i]!.outputs) longest = Math.max(longest, visit(index.get(out)!));
-    return (memo[i] = Math.max(opGas(ops[i]!).total, 1) + longest);
-  };
-  return ops.map((_, i) => visit(i));
 }

@@ -75,4 +75,15 @@ describe('graph validation', () => {
     expect(r.graph.gas).toBe(s0!.gas.msm + s1!.gas.ntt);
     expect(r.warnings.map((w) => w.code)).toEqual(['no-matching-prover', 'no-matching-prover', 'no-matching-prover', 'no-matching-prover']);
   });
+
+  it('handles a chain as long as the op limit without recursion', () => {
+    const n = 20_000;
+    const ops = Array.from({ length: n }, (_, i) => op(`o${i}`, { inputs: i ? [`o${i - 1}`] : [], outputs: i < n - 1 ? [`o${i + 1}`] : [] }));
+    const r = validateGraph({ ops }, ctx);
+    expect(r.ok && r.graph.ops[0]!.criticalPath).toBe(n);
+    ops[0]!.inputs = [`o${n - 1}`];
+    ops[n - 1]!.outputs = ['o0'];
+    const cyclic = validateGraph({ ops }, ctx);
+    expect(!cyclic.ok && cyclic.problems.map((p) => p.code)).toEqual(['cycle']);
+  });
 });
