@@ -7,7 +7,7 @@
  * the instance is cleaned up: never a stuck agent.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { TaskMode } from '../protocol/index.js';
 import { PluginClient, type StartEnd } from './client.js';
@@ -217,17 +217,26 @@ export class PluginHost {
   private stage(inst: Instance, req: TaskRequest): { inputs: PluginInput[]; outputDir: string; taskDir: string } {
     const taskDir = join(inst.handle.workDir, 't', req.taskId.replace(/[^A-Za-z0-9_.-]/g, '_'));
     const inDir = join(taskDir, 'in'), outputDir = join(taskDir, 'out');
-    mkdirSync(inDir, { recursive: true });
-    mkdirSync(outputDir, { recursive: true });
+    // The plugin may run as another user (nobody, in a container): it must read `in` and write `out`.
+    // Both sit inside the instance's own directory, which no one else can enter.
+    for (const d of [join(inst.handle.workDir, 't'), taskDir, inDir, outputDir]) {
+      mkdirSync(d, { recursive: true });
+      chmodSync(d, 0o777);
+    }
     const inputs = req.inputs.map((input, i) => {
       if (input.path === undefined) return input;
       // The plugin sees only its work directory (under Docker, nothing else is mounted).
       const target = join(inDir, `${i}-${input.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
-      try {
-        linkSync(input.path, target);
-      } catch {
-        copyFileSync(input.path, target);
+      if (statSync(input.path).mode & 0o004) {
+        try {
+          linkSync(input.path, target);
+          return { ...input, path: target };
+        } catch {
+          /* another filesystem: copy */
+        }
       }
+      copyFileSync(input.path, target);
+      chmodSync(target, 0o644);
       return { ...input, path: target };
     });
     return { inputs, outputDir, taskDir };

@@ -4,3 +4,5 @@ export { PluginClient } from './client.js';
 export * from './drivers/types.js';
 export { ProcessDriver } from './drivers/process.js';
 export { PluginHost, type PluginHostOptions, type PluginRegistration, type TaskOutcome, type TaskRequest } from './host.js';
+export { DockerDriver, LABEL_AGENT, LABEL_PLUGIN, type DockerDriverOptions } from './drivers/docker.js';
+export { buildPluginImage, type BuiltImage, type ImageRecipe } from './image.js';
