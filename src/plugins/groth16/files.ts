@@ -1,0 +1,120 @@
+/**
+ * Readers for the iden3 binary files a circom/snarkjs toolchain produces:
+ * the Groth16 proving key (`.zkey`) and the witness (`.wtns`). Both are
+ * `magic, u32 version, u32 section count`, then sections of
+ * `u32 id, u64 size, bytes`, all little-endian.
+ */
+import { GalacticError } from '../../errors.js';
+
+const R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
+const Q = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47n;
+
+function fail(file: string, what: string): never {
+  throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a valid ${file} file but ${what}`);
+}
+
+export function readSections(bytes: Uint8Array, magic: string, file: string): Map<number, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 12 || Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== magic) fail(file, `it does not start with "${magic}"`);
+  const count = view.getUint32(8, true);
+  const sections = new Map<number, Uint8Array>();
+  let at = 12;
+  for (let i = 0; i < count; i++) {
+    if (at + 12 > bytes.length) fail(file, `section ${i} is cut short`);
+    const id = view.getUint32(at, true);
+    const size = Number(view.getBigUint64(at + 4, true));
+    at += 12;
+    if (at + size > bytes.length) fail(file, `section ${id} claims ${size} bytes past the end`);
+    if (!sections.has(id)) sections.set(id, bytes.subarray(at, at + size));
+    at += size;
+  }
+  return sections;
+}
+
+export function leBigint(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
+
+function section(sections: Map<number, Uint8Array>, id: number, file: string, size?: number): Uint8Array {
+  const s = sections.get(id);
+  if (!s) fail(file, `section ${id} is missing`);
+  if (size !== undefined && s.length !== size) fail(file, `section ${id} holds ${s.length} bytes, expected ${size}`);
+  return s;
+}
+
+export interface Zkey {
+  nVars: number;
+  nPublic: number;
+  domainSize: number;
+  /** Curve points as stored: coordinates in Montgomery form, 32 bytes each (G1: x‖y, G2: x.c0‖x.c1‖y.c0‖y.c1). */
+  alpha1: Uint8Array;
+  beta1: Uint8Array;
+  beta2: Uint8Array;
+  gamma2: Uint8Array;
+  delta1: Uint8Array;
+  delta2: Uint8Array;
+  ic: Uint8Array;
+  /** Raw coefficient section: u32 count, then (u32 matrix, u32 constraint, u32 signal, 32-byte value). */
+  coefs: Uint8Array;
+  pointsA: Uint8Array;
+  pointsB1: Uint8Array;
+  pointsB2: Uint8Array;
+  pointsC: Uint8Array;
+  pointsH: Uint8Array;
+}
+
+/** Parses a snarkjs Groth16 `.zkey` over BN254. */
+export function readZkey(bytes: Uint8Array): Zkey {
+  const file = '.zkey';
+  const sections = readSections(bytes, 'zkey', file);
+  const header = section(sections, 1, file);
+  if (header.length < 4 || new DataView(header.buffer, header.byteOffset).getUint32(0, true) !== 1) fail(file, 'it is not a Groth16 key (protocol id 1)');
+  const g = section(sections, 2, file);
+  const view = new DataView(g.buffer, g.byteOffset, g.byteLength);
+  let at = 0;
+  const u32 = () => ((at += 4), view.getUint32(at - 4, true));
+  const take = (n: number) => {
+    if (at + n > g.length) fail(file, 'its Groth16 header is cut short');
+    return g.subarray(at, (at += n));
+  };
+  const n8q = u32();
+  if (n8q !== 32 || leBigint(take(32)) !== Q) fail(file, 'its base field is not BN254');
+  const n8r = u32();
+  if (n8r !== 32 || leBigint(take(32)) !== R) fail(file, 'its scalar field is not BN254');
+  const nVars = u32(), nPublic = u32(), domainSize = u32();
+  if (domainSize < 2 || (domainSize & (domainSize - 1)) !== 0 || nPublic >= nVars) fail(file, `its sizes do not fit (vars ${nVars}, public ${nPublic}, domain ${domainSize})`);
+  const zk: Zkey = {
+    nVars,
+    nPublic,
+    domainSize,
+    alpha1: take(64),
+    beta1: take(64),
+    beta2: take(128),
+    gamma2: take(128),
+    delta1: take(64),
+    delta2: take(128),
+    ic: section(sections, 3, file, (nPublic + 1) * 64),
+    coefs: section(sections, 4, file),
+    pointsA: section(sections, 5, file, nVars * 64),
+    pointsB1: section(sections, 6, file, nVars * 64),
+    pointsB2: section(sections, 7, file, nVars * 128),
+    pointsC: section(sections, 8, file, (nVars - nPublic - 1) * 64),
+    pointsH: section(sections, 9, file, domainSize * 64),
+  };
+  const nCoefs = zk.coefs.length >= 4 ? new DataView(zk.coefs.buffer, zk.coefs.byteOffset).getUint32(0, true) : -1;
+  if (zk.coefs.length !== 4 + nCoefs * 44) fail(file, 'its coefficient section does not match its count');
+  return zk;
+}
+
+/** Parses a circom `.wtns` over BN254: the witness values, 32 bytes each, standard form. */
+export function readWtns(bytes: Uint8Array): { nWitness: number; values: Uint8Array } {
+  const file = '.wtns';
+  const sections = readSections(bytes, 'wtns', file);
+  const h = section(sections, 1, file);
+  const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  if (h.length < 40 || view.getUint32(0, true) !== 32 || leBigint(h.subarray(4, 36)) !== R) fail(file, 'its field is not BN254 Fr');
+  const nWitness = view.getUint32(36, true);
+  return { nWitness, values: section(sections, 2, file, nWitness * 32) };
+}
