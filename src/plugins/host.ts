@@ -84,6 +84,32 @@ class Instance {
   }
 }
 
+/** A directory the plugin (possibly another user) may write; it sits inside the instance's own, closed directory. */
+function openDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+}
+
+/** Input files go into the plugin's work directory: under Docker nothing else is mounted. */
+function stageInputs(inputs: PluginInput[], dir: string): PluginInput[] {
+  return inputs.map((input, i) => {
+    if (input.path === undefined) return input;
+    const target = join(dir, `${i}-${input.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
+    // A hard link costs nothing, but only a world-readable file may be shared that way.
+    if (statSync(input.path).mode & 0o004) {
+      try {
+        linkSync(input.path, target);
+        return { ...input, path: target };
+      } catch {
+        /* another filesystem: copy */
+      }
+    }
+    copyFileSync(input.path, target);
+    chmodSync(target, 0o644);
+    return { ...input, path: target };
+  });
+}
+
 const describeExit = (e: ExitStatus) =>
   e.oomKilled ? 'was killed for using too much memory' : e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
 
@@ -186,7 +212,11 @@ export class PluginHost {
       await client.waitReady(this.startTimeoutMs, exit);
       const info = await client.info();
       if (info.protocol !== PLUGIN_PROTOCOL) throw new Error(`it speaks ${JSON.stringify(info.protocol)}, not ${PLUGIN_PROTOCOL}`);
-      if (reg.init) await client.init({ paramsJson: JSON.stringify(reg.init.params), inputs: reg.init.inputs ?? [] }, this.initTimeoutMs);
+      if (reg.init) {
+        const initDir = join(workDir, 'init');
+        openDir(initDir);
+        await client.init({ paramsJson: JSON.stringify(reg.init.params), inputs: stageInputs(reg.init.inputs ?? [], initDir) }, this.initTimeoutMs);
+      }
       const inst = new Instance(key, reg, handle, client, exit, info, dir);
       this.live.add(inst);
       void exit.then(() => (inst.dead = true));
@@ -218,27 +248,8 @@ export class PluginHost {
     const taskDir = join(inst.handle.workDir, 't', req.taskId.replace(/[^A-Za-z0-9_.-]/g, '_'));
     const inDir = join(taskDir, 'in'), outputDir = join(taskDir, 'out');
     // The plugin may run as another user (nobody, in a container): it must read `in` and write `out`.
-    // Both sit inside the instance's own directory, which no one else can enter.
-    for (const d of [join(inst.handle.workDir, 't'), taskDir, inDir, outputDir]) {
-      mkdirSync(d, { recursive: true });
-      chmodSync(d, 0o777);
-    }
-    const inputs = req.inputs.map((input, i) => {
-      if (input.path === undefined) return input;
-      // The plugin sees only its work directory (under Docker, nothing else is mounted).
-      const target = join(inDir, `${i}-${input.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
-      if (statSync(input.path).mode & 0o004) {
-        try {
-          linkSync(input.path, target);
-          return { ...input, path: target };
-        } catch {
-          /* another filesystem: copy */
-        }
-      }
-      copyFileSync(input.path, target);
-      chmodSync(target, 0o644);
-      return { ...input, path: target };
-    });
+    for (const d of [join(inst.handle.workDir, 't'), taskDir, inDir, outputDir]) openDir(d);
+    const inputs = stageInputs(req.inputs, inDir);
     return { inputs, outputDir, taskDir };
   }
 

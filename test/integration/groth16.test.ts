@@ -1,10 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels } from '../../src/kernels/index.js';
 import { readWtns, readZkey } from '../../src/plugins/groth16/files.js';
 import { Groth16Prover } from '../../src/plugins/groth16/prover.js';
+import { DockerDriver, PluginHost, ProcessDriver, buildPluginImage, type PluginRegistration, type TaskOutcome } from '../../src/plugins/index.js';
+import { dockerAvailable } from '../helpers/docker.js';
 import { groth16Fixture, type Groth16Fixture } from '../helpers/groth16.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const recipe = JSON.parse(readFileSync(join(root, 'plugins/groth16/recipe.json'), 'utf8'));
+const docker = await dockerAvailable();
 
 let fx: Groth16Fixture;
 
@@ -42,5 +51,54 @@ describe('Groth16 prover on our kernels', () => {
     expect(() => readZkey(zkey.subarray(0, 100))).toThrow(/Expected a valid .zkey/);
     expect(() => readZkey(readFileSync(fx.wtns))).toThrow(/"zkey"/);
     expect(() => readWtns(zkey)).toThrow(/"wtns"/);
+  });
+});
+
+async function proveThrough(reg: Omit<PluginRegistration, 'name'>, dir: string) {
+  const host = new PluginHost({ baseDir: join(dir, 'p') });
+  host.register({ name: 'groth16', ...reg });
+  try {
+    const outcomes: TaskOutcome[] = [];
+    for (const [i, mode] of (['efficient', 'performance', 'performance'] as const).entries()) {
+      const inputs = [{ name: 'witness', path: fx.wtns }];
+      // Efficient tasks bring their key; the warm instance has it from Init.
+      if (mode === 'efficient') inputs.push({ name: 'zkey', path: fx.zkey });
+      outcomes.push(await host.run({ plugin: 'groth16', taskId: `t${i}`, taskType: 'zkp-continuation', mode, inputs, params: {}, deadlineMs: Date.now() + 120_000 }));
+    }
+    for (const o of outcomes) {
+      expect(o.status, JSON.stringify(o)).toBe('done');
+      if (o.status !== 'done') continue;
+      const file = (name: string) => JSON.parse(o.outputs.find((x) => x.name === name)!.data.toString());
+      expect(await snarkjs.groth16.verify(fx.vkey, file('public.json'), file('proof.json'))).toBe(true);
+    }
+    const missing = await host.run({ plugin: 'groth16', taskId: 'bad', taskType: 'zkp-singleton', mode: 'efficient', inputs: [{ name: 'zkey', path: fx.zkey }], params: {}, deadlineMs: 0 });
+    expect(missing).toMatchObject({ status: 'failed', code: 'GAL_ERR_INVALID_INPUT' });
+  } finally {
+    await host.close();
+  }
+}
+
+describe('the groth16 plugin', () => {
+  it('proves through the process driver in both modes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gg-'));
+    try {
+      await proveThrough({ driver: new ProcessDriver(), spec: { command: [process.execPath, join(root, recipe.entry)] }, init: { params: {}, inputs: [{ name: 'zkey', path: fx.zkey }] } }, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!docker.ok)('proves through the docker driver in both modes, from an image built offline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gg-'));
+    const driver = new DockerDriver({ agentId: 'groth16-test', memoryMB: 1024 });
+    const image = await buildPluginImage(recipe, join(dir, 'images'));
+    try {
+      await driver.loadTarball(image.tarball, image.sha256);
+      await proveThrough({ driver, spec: { image: image.ref }, init: { params: {}, inputs: [{ name: 'zkey', path: fx.zkey }] } }, dir);
+    } finally {
+      await driver.reapOrphans();
+      await driver.docker.getImage(image.imageId).remove({ force: true }).catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

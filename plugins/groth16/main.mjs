@@ -1,0 +1,74 @@
+// The reference Groth16 plugin: proves circom circuits from a snarkjs proving
+// key (.zkey) and a witness (.wtns) on this package's kernels, and writes
+// snarkjs's proof.json and public.json. Init may load the key once
+// (performance mode keeps it); a task may also bring its own `zkey` input.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadKernels } from '../../dist/kernels/index.js';
+import { readWtns } from '../../dist/plugins/groth16/files.js';
+import { Groth16Prover } from '../../dist/plugins/groth16/prover.js';
+import { PluginError, servePlugin } from '../../dist/plugins/sdk/index.js';
+
+const kernels = await loadKernels({ backend: process.env.GALACTIC_BACKEND ?? 'auto' });
+/** Provers by the sha256 of their key: the one Init loaded, and any a task brought. */
+const provers = new Map();
+let initKey = null;
+
+const bytesOf = (input) => (input.path ? readFileSync(input.path) : Buffer.from(input.data));
+
+async function proverFor(input) {
+  const bytes = bytesOf(input);
+  const key = createHash('sha256').update(bytes).digest('hex');
+  if (!provers.has(key)) {
+    try {
+      provers.set(key, await Groth16Prover.load(bytes, kernels));
+    } catch (err) {
+      throw new PluginError('GAL_ERR_INVALID_INPUT', `the proving key does not load: ${err.message}`);
+    }
+  }
+  return { key, prover: provers.get(key) };
+}
+
+await servePlugin({
+  info: {
+    name: 'groth16',
+    version: '1.0.0',
+    taskTypes: ['zkp-singleton', 'zkp-continuation'],
+    modes: ['efficient', 'performance'],
+    resources: { minCores: 1, minMemoryMb: 512, gpus: 0 },
+  },
+  async init(_params, inputs) {
+    const zkey = inputs.find((i) => i.name === 'zkey');
+    if (!zkey) return;
+    const loaded = await proverFor(zkey);
+    // Only the key Init loaded stays; keys tasks brought are dropped with it.
+    for (const k of provers.keys()) if (k !== loaded.key) provers.delete(k);
+    initKey = loaded.key;
+  },
+  async prove(ctx) {
+    const wtnsInput = ctx.inputs.find((i) => i.name === 'witness' || i.name.endsWith('/witness'));
+    if (!wtnsInput) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input named "witness" (a .wtns file)');
+    const zkeyInput = ctx.inputs.find((i) => i.name === 'zkey' || i.name.endsWith('/zkey'));
+    const prover = zkeyInput ? (await proverFor(zkeyInput)).prover : initKey ? provers.get(initKey) : null;
+    if (!prover) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no proving key: give an input named "zkey", or load one with Init');
+    let witness;
+    try {
+      witness = readWtns(bytesOf(wtnsInput));
+    } catch (err) {
+      throw new PluginError('GAL_ERR_INVALID_INPUT', err.message);
+    }
+    const t0 = performance.now();
+    const { proof, publicSignals } = await prover.prove(witness.values, (f) => {
+      if (ctx.signal.aborted) throw new PluginError('GAL_ERR_CANCELLED', 'stopped');
+      ctx.progress(f);
+    });
+    const proofFile = join(ctx.outputDir, 'proof.json'), publicFile = join(ctx.outputDir, 'public.json');
+    writeFileSync(proofFile, JSON.stringify(proof));
+    writeFileSync(publicFile, JSON.stringify(publicSignals));
+    return {
+      outputs: [{ name: 'proof.json', path: proofFile }, { name: 'public.json', path: publicFile }],
+      metrics: { proveMs: performance.now() - t0, constraints: prover.zkey.domainSize },
+    };
+  },
+});
