@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { registerBench } from './bench.js';
 import { registerGas } from './gas.js';
 import { registerOracle } from './oracle.js';
+import { registerPlugin } from './plugin.js';
 import { registerProbe } from './probe.js';
 import { registerSubmit } from './submit.js';
 
@@ -18,8 +19,9 @@ export function buildProgram(): Command {
   registerBench(program);
   registerOracle(program);
   registerSubmit(program);
+  registerPlugin(program);
   // Usage errors (unknown option, missing value) exit 2 like every other bad input.
-  for (const command of [program, ...program.commands])
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)])
     command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   return program;
 }

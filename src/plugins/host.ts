@@ -13,6 +13,7 @@ import type { TaskMode } from '../protocol/index.js';
 import { PluginClient, type StartEnd } from './client.js';
 import type { ExitStatus, InstanceHandle, InstanceSpec, TaskDriver } from './drivers/types.js';
 import { PLUGIN_PROTOCOL, type PluginInfo, type PluginInput } from './proto.js';
+import { within } from './within.js';
 
 export interface PluginRegistration {
   name: string;
@@ -237,7 +238,7 @@ export class PluginHost {
       if ((await pending.catch(() => null)) === inst) this.warm.delete(inst.key);
     }
     if (!inst.dead) await inst.client.stop('', this.stopGraceMs).catch(() => {});
-    const exited = await Promise.race([inst.exit.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), this.stopGraceMs))]);
+    const exited = await within(inst.exit.then(() => true), this.stopGraceMs, false);
     if (!exited) await inst.reg.driver.stop(inst.handle, 1000).catch(() => {});
     await inst.reg.driver.destroy(inst.handle).catch(() => {});
     inst.client.close();
@@ -288,7 +289,7 @@ export class PluginHost {
         const code = first.why === 'timeout' ? 'GAL_ERR_PLUGIN_TIMEOUT' : 'GAL_ERR_CANCELLED';
         const what = first.why === 'timeout' ? 'no result by the deadline' : 'cancelled';
         await inst.client.stop(req.taskId, this.stopGraceMs).catch(() => {});
-        const honoured = await Promise.race([call.done.then(() => true), inst.exit.then(() => false), new Promise<false>((r) => setTimeout(() => r(false), this.stopGraceMs))]);
+        const honoured = await within(Promise.race([call.done.then(() => true), inst.exit.then(() => false)]), this.stopGraceMs, false);
         if (honoured) return ended(first.why, code, what);
         // It ignored Stop: kill the instance, which frees the slot for good.
         call.cancel();
@@ -304,7 +305,7 @@ export class PluginHost {
       if ('result' in end) return this.collect(end.result, staged.outputDir, t0);
       if ('error' in end) return ended('failed', end.error.code || 'GAL_ERR_PLUGIN', end.error.message);
       // A broken stream: say why, if the instance died with it.
-      const exit = await Promise.race([inst.exit, new Promise<null>((r) => setTimeout(() => r(null), 500))]);
+      const exit = await within(inst.exit, 500, null);
       return ended('crashed', 'GAL_ERR_PLUGIN_CRASHED', exit ? `plugin ${inst.reg.name} ${describeExit(exit)} during the task` : `the task's stream broke: ${end.broken}`);
     } finally {
       if (timer) clearTimeout(timer);

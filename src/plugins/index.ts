@@ -6,3 +6,4 @@ export { ProcessDriver } from './drivers/process.js';
 export { PluginHost, type PluginHostOptions, type PluginRegistration, type TaskOutcome, type TaskRequest } from './host.js';
 export { DockerDriver, LABEL_AGENT, LABEL_PLUGIN, type DockerDriverOptions } from './drivers/docker.js';
 export { buildPluginImage, type BuiltImage, type ImageRecipe } from './image.js';
+export { listRecipes, processCommand, recipe } from './recipes.js';

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SOCKET_ENV, WORKDIR_ENV } from '../proto.js';
+import { within } from '../within.js';
 import type { ExitStatus, InstanceHandle, InstanceSpec, InstanceStats, TaskDriver } from './types.js';
 
 const alive = (pid: number) => {
@@ -88,7 +89,7 @@ export class ProcessDriver implements TaskDriver {
   async stop(handle: InstanceHandle, timeoutMs: number): Promise<void> {
     if (!(await this.recover(handle))) return;
     this.signal(handle, 'SIGTERM');
-    const exited = await Promise.race([this.wait(handle).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), timeoutMs))]);
+    const exited = await within(this.wait(handle).then(() => true), timeoutMs, false);
     if (!exited) {
       this.signal(handle, 'SIGKILL');
       await this.wait(handle);

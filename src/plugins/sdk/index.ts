@@ -149,7 +149,12 @@ export async function servePlugin(def: PluginDefinition, options: { socketPath?:
     for (const task of running.values()) task.abort();
     const deadline = Date.now() + graceMs;
     while (running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    // tryShutdown lets answers in flight (the Stop reply) go out, but would also wait for the
+    // host to hang up its connection; after a moment, close regardless.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => (server.forceShutdown(), resolve()), 100);
+      server.tryShutdown(() => (clearTimeout(timer), resolve()));
+    });
     rmSync(socketPath!, { force: true });
     if (exitOnShutdown) process.exit(0);
   }
