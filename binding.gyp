@@ -5,6 +5,7 @@
       "sources": [
         "native/addon/addon.cc",
         "native/cpu/msm.cpp",
+        "native/cpu/msm_g2.cpp",
         "native/cpu/ntt.cpp",
         "native/cpu/poseidon.cpp",
         "native/cpu/montgomery.cpp",

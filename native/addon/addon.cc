@@ -145,6 +145,21 @@ Napi::Value Msm(const Napi::CallbackInfo &info) {
   });
 }
 
+// msmG2(points, scalars, threads) → Promise<Buffer(128)>
+Napi::Value MsmG2(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    auto points = bytes_arg(info, 0, "points", 128);
+    auto scalars = bytes_arg(info, 1, "scalars", 32);
+    unsigned threads = uint_arg(info, 2, "threads");
+    size_t n = points.ElementLength() / 128;
+    if (scalars.ElementLength() / 32 != n) throw BadArgument{"Expected as many scalars as points"};
+    const uint8_t *p = points.Data(), *s = scalars.Data();
+    return new KernelWorker(info.Env(), "galactic:msm-g2", {points, scalars}, 128, [=](uint8_t *out) {
+      return gal::cpu::msm_g2(p, s, n, threads, out);
+    });
+  });
+}
+
 // ntt(values, inverse, cosetShift | null, threads) → Promise<Buffer>
 Napi::Value Ntt(const Napi::CallbackInfo &info) {
   return run(info, [&] {
@@ -259,6 +274,7 @@ Napi::Value HardwareThreads(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("msm", Napi::Function::New(env, Msm));
+  exports.Set("msmG2", Napi::Function::New(env, MsmG2));
   exports.Set("ntt", Napi::Function::New(env, Ntt));
   exports.Set("poseidon", Napi::Function::New(env, Poseidon));
   exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));

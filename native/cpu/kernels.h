@@ -31,6 +31,12 @@ struct Status {
 Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, unsigned window_bits,
               uint8_t *out);
 
+// Σ scalars[i]·points[i] over BN254 G2 (the twist over Fq2 = Fq[u]/(u²+1)).
+// points: n × 128 bytes (x.c0‖x.c1‖y.c0‖y.c1, infinity = zeros), scalars:
+// n × 32 bytes (< r). out: 128 bytes, affine. Points are checked to be on
+// the twist, not to be in the r-torsion subgroup.
+Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, uint8_t *out);
+
 // Number-theoretic transform over BN254 Fr, natural order in and out, the
 // roots ffjavascript uses. n must be a power of two ≤ 2^28. When coset_shift
 // is non-null the transform is evaluated on the coset shift·H: forward

@@ -30,6 +30,12 @@ export function createCpuKernels(options: LoadOptions = {}): Kernels {
       if (n === 0) return new Uint8Array(POINT_BYTES);  // the empty sum is infinity
       return callNative(() => addon.msm(points, scalars, t, windowBits));
     },
+    async msmG2(points: Uint8Array, scalars: Uint8Array, opts?: CallOptions) {
+      const n = check.checkMsm(points, scalars, 2 * POINT_BYTES);
+      const t = callThreads(opts);
+      if (n === 0) return new Uint8Array(2 * POINT_BYTES);
+      return callNative(() => addon.msmG2(points, scalars, t));
+    },
     async ntt(values: Uint8Array, opts?: NttOptions) {
       check.checkNtt(values);
       const t = callThreads(opts);

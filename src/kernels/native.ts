@@ -11,6 +11,7 @@ import { GalacticError, isErrorCode } from '../errors.js';
 /** What the addon exports; see native/addon/addon.cc. */
 export interface CpuAddon {
   msm(points: Uint8Array, scalars: Uint8Array, threads: number, windowBits: number): Promise<Uint8Array>;
+  msmG2(points: Uint8Array, scalars: Uint8Array, threads: number): Promise<Uint8Array>;
   ntt(values: Uint8Array, inverse: boolean, cosetShift: Uint8Array | null, threads: number): Promise<Uint8Array>;
   poseidon(inputs: Uint8Array, arity: number, threads: number): Promise<Uint8Array>;
   poseidonMerkleRoot(leaves: Uint8Array, threads: number): Promise<Uint8Array>;

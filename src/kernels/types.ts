@@ -29,6 +29,12 @@ export interface Kernels {
   readonly threads: number;
   /** Σ s_i·P_i over BN254 G1; points n×64 bytes, scalars n×32 bytes → 64 bytes. */
   msm(points: Uint8Array, scalars: Uint8Array, options?: MsmOptions): Promise<Uint8Array>;
+  /**
+   * Σ s_i·P_i over BN254 G2 (Groth16's B query); points n×128 bytes
+   * (x.c0‖x.c1‖y.c0‖y.c1), scalars n×32 → 128 bytes. Backends without it
+   * leave it out; callers fall back to the CPU backend.
+   */
+  msmG2?(points: Uint8Array, scalars: Uint8Array, options?: CallOptions): Promise<Uint8Array>;
   /** NTT over BN254 Fr, natural order in and out, n a power of two. */
   ntt(values: Uint8Array, options?: NttOptions): Promise<Uint8Array>;
   /** circomlib Poseidon: m hashes of `arity` inputs each → m×32 bytes. */

@@ -19,13 +19,13 @@ export function requireBytes(value: unknown, name: string): Uint8Array {
   return value;
 }
 
-/** Returns n, the number of (point, scalar) pairs. */
-export function checkMsm(points: unknown, scalars: unknown): number {
+/** Returns n, the number of (point, scalar) pairs; G2 points take 128 bytes. */
+export function checkMsm(points: unknown, scalars: unknown, pointBytes = POINT_BYTES): number {
   const p = requireBytes(points, 'points');
   const s = requireBytes(scalars, 'scalars');
-  if (p.length % POINT_BYTES !== 0)
-    throw invalidArgument('a multiple of 64 bytes (x‖y per point)', 'points', p, 'GAL_ERR_BUFFER_LENGTH');
-  const n = p.length / POINT_BYTES;
+  if (p.length % pointBytes !== 0)
+    throw invalidArgument(pointBytes === POINT_BYTES ? 'a multiple of 64 bytes (x‖y per point)' : 'a multiple of 128 bytes (x.c0‖x.c1‖y.c0‖y.c1 per point)', 'points', p, 'GAL_ERR_BUFFER_LENGTH');
+  const n = p.length / pointBytes;
   if (s.length !== n * FIELD_BYTES)
     throw new GalacticError(
       'GAL_ERR_BUFFER_LENGTH',

@@ -57,22 +57,24 @@ struct G1Affine {
 // Extended Jacobian "XYZZ" coordinates: x = X/ZZ, y = Y/ZZZ, ZZ^3 = ZZZ^2.
 // Mixed addition costs 8M + 2S and needs no inversion; ZZ = 0 is infinity.
 // Formulas: Bernstein–Lange EFD, "xyzz" shape for short Weierstrass, a = 0.
-struct G1XYZZ {
-  Fq X, Y, ZZ, ZZZ;
+// Templated over the coordinate field so G1 (Fq) and G2 (Fq2) share them.
+template <class F, class Affine>
+struct XYZZ {
+  F X, Y, ZZ, ZZZ;
 
-  GAL_HD static G1XYZZ inf() { return G1XYZZ{Fq::one(), Fq::one(), Fq::zero(), Fq::zero()}; }
+  GAL_HD static XYZZ inf() { return XYZZ{F::one(), F::one(), F::zero(), F::zero()}; }
   GAL_HD bool is_inf() const { return ZZ.is_zero(); }
-  GAL_HD static G1XYZZ from_affine(const G1Affine &p) {
+  GAL_HD static XYZZ from_affine(const Affine &p) {
     if (p.is_inf()) return inf();
-    return G1XYZZ{p.x, p.y, Fq::one(), Fq::one()};
+    return XYZZ{p.x, p.y, F::one(), F::one()};
   }
 
   // dbl-2008-s-1
-  GAL_HD G1XYZZ dbl() const {
+  GAL_HD XYZZ dbl() const {
     if (is_inf()) return *this;
-    Fq U = Y.dbl(), V = U.sqr(), W = U * V, S = X * V;
-    Fq X2 = X.sqr(), M = X2.dbl() + X2;
-    G1XYZZ r;
+    F U = Y.dbl(), V = U.sqr(), W = U * V, S = X * V;
+    F X2 = X.sqr(), M = X2.dbl() + X2;
+    XYZZ r;
     r.X = M.sqr() - S.dbl();
     r.Y = M * (S - r.X) - W * Y;
     r.ZZ = V * ZZ;
@@ -81,10 +83,10 @@ struct G1XYZZ {
   }
 
   // mdbl-2008-s-1: doubling of an affine point.
-  GAL_HD static G1XYZZ dbl_affine(const G1Affine &p) {
-    Fq U = p.y.dbl(), V = U.sqr(), W = U * V, S = p.x * V;
-    Fq X2 = p.x.sqr(), M = X2.dbl() + X2;
-    G1XYZZ r;
+  GAL_HD static XYZZ dbl_affine(const Affine &p) {
+    F U = p.y.dbl(), V = U.sqr(), W = U * V, S = p.x * V;
+    F X2 = p.x.sqr(), M = X2.dbl() + X2;
+    XYZZ r;
     r.X = M.sqr() - S.dbl();
     r.Y = M * (S - r.X) - W * p.y;
     r.ZZ = V;
@@ -93,14 +95,14 @@ struct G1XYZZ {
   }
 
   // madd-2008-s with the P = Q and P = -Q cases made explicit.
-  GAL_HD G1XYZZ add_affine(const G1Affine &q) const {
+  GAL_HD XYZZ add_affine(const Affine &q) const {
     if (q.is_inf()) return *this;
     if (is_inf()) return from_affine(q);
-    Fq U2 = q.x * ZZ, S2 = q.y * ZZZ;
-    Fq P = U2 - X, R = S2 - Y;
+    F U2 = q.x * ZZ, S2 = q.y * ZZZ;
+    F P = U2 - X, R = S2 - Y;
     if (P.is_zero()) return R.is_zero() ? dbl_affine(q) : inf();
-    Fq PP = P.sqr(), PPP = P * PP, Q = X * PP;
-    G1XYZZ r;
+    F PP = P.sqr(), PPP = P * PP, Q = X * PP;
+    XYZZ r;
     r.X = R.sqr() - PPP - Q.dbl();
     r.Y = R * (Q - r.X) - Y * PPP;
     r.ZZ = ZZ * PP;
@@ -109,14 +111,14 @@ struct G1XYZZ {
   }
 
   // add-2008-s
-  GAL_HD G1XYZZ add(const G1XYZZ &q) const {
+  GAL_HD XYZZ add(const XYZZ &q) const {
     if (q.is_inf()) return *this;
     if (is_inf()) return q;
-    Fq U1 = X * q.ZZ, U2 = q.X * ZZ, S1 = Y * q.ZZZ, S2 = q.Y * ZZZ;
-    Fq P = U2 - U1, R = S2 - S1;
+    F U1 = X * q.ZZ, U2 = q.X * ZZ, S1 = Y * q.ZZZ, S2 = q.Y * ZZZ;
+    F P = U2 - U1, R = S2 - S1;
     if (P.is_zero()) return R.is_zero() ? dbl() : inf();
-    Fq PP = P.sqr(), PPP = P * PP, Q = U1 * PP;
-    G1XYZZ r;
+    F PP = P.sqr(), PPP = P * PP, Q = U1 * PP;
+    XYZZ r;
     r.X = R.sqr() - PPP - Q.dbl();
     r.Y = R * (Q - r.X) - S1 * PPP;
     r.ZZ = ZZ * q.ZZ * PP;
@@ -124,13 +126,15 @@ struct G1XYZZ {
     return r;
   }
 
-  GAL_HD G1Affine to_affine() const {
-    if (is_inf()) return G1Affine::inf();
-    Fq inv = (ZZ * ZZZ).inverse();   // one inversion serves both denominators
-    Fq zz_inv = inv * ZZZ, zzz_inv = inv * ZZ;
-    return G1Affine{X * zz_inv, Y * zzz_inv};
+  GAL_HD Affine to_affine() const {
+    if (is_inf()) return Affine::inf();
+    F inv = (ZZ * ZZZ).inverse();   // one inversion serves both denominators
+    F zz_inv = inv * ZZZ, zzz_inv = inv * ZZ;
+    return Affine{X * zz_inv, Y * zzz_inv};
   }
 };
+
+using G1XYZZ = XYZZ<Fq, G1Affine>;
 
 }  // namespace bn254
 }  // namespace gal

@@ -1,8 +1,8 @@
 /**
  * A Groth16 prover over BN254 for snarkjs proving keys, on our kernels:
- * the three inverse NTTs, three coset NTTs and four G1 MSMs run through
- * `loadKernels`; the G2 MSM and the final few point operations use
- * @noble/curves. Output is snarkjs's proof.json / public.json format.
+ * the three inverse NTTs, three coset NTTs, four G1 MSMs and the G2 MSM
+ * run through `loadKernels` (a backend without a G2 MSM falls back to
+ * @noble/curves for it); the final few point operations use @noble/curves. Output is snarkjs's proof.json / public.json format.
  *
  * The quotient is evaluated on the odd 2n-th roots of unity (the coset
  * ω_2n·H): A, B, C are interpolated from their values on H and re-evaluated
@@ -36,6 +36,13 @@ function modPow(b: bigint, e: bigint, m: bigint): bigint {
   return r;
 }
 
+/** A G2 point from 128 standard-form bytes (x.c0‖x.c1‖y.c0‖y.c1; zeros: infinity). */
+function toG2(std: Uint8Array, at = 0): G2P {
+  const [x0, x1, y0, y1] = [0, 1, 2, 3].map((i) => readField(std, at + 32 * i));
+  if (x0 === 0n && x1 === 0n && y0 === 0n && y1 === 0n) return G2.ZERO;
+  return G2.fromAffine({ x: Fp2.fromBigTuple([x0!, x1!]), y: Fp2.fromBigTuple([y0!, y1!]) });
+}
+
 const randomScalar = () => (leBigint(randomBytes(48)) % (R - 1n)) + 1n;
 
 export interface SnarkjsProof {
@@ -60,7 +67,8 @@ export class Groth16Prover {
     private readonly coefs: Coef[],
     /** G1 bases in standard form, as our MSM takes them. */
     private readonly bases: { a: Uint8Array; b1: Uint8Array; c: Uint8Array; h: Uint8Array },
-    private readonly b2: G2P[],
+    /** B2 bases: standard-form bytes for the G2 MSM kernel, or points for the fallback. */
+    private readonly b2: { bytes: Uint8Array; points: G2P[] | null },
     private readonly vk: { alpha1: G1P; beta1: G1P; beta2: G2P; delta1: G1P; delta2: G2P },
   ) {}
 
@@ -71,11 +79,6 @@ export class Groth16Prover {
     const toG1 = (std: Uint8Array): G1P => {
       const x = readField(std, 0), y = readField(std, 32);
       return x === 0n && y === 0n ? G1.ZERO : G1.fromAffine({ x, y });
-    };
-    const toG2 = (std: Uint8Array, at = 0): G2P => {
-      const [x0, x1, y0, y1] = [0, 1, 2, 3].map((i) => readField(std, at + 32 * i));
-      if (x0 === 0n && x1 === 0n && y0 === 0n && y1 === 0n) return G2.ZERO;
-      return G2.fromAffine({ x: Fp2.fromBigTuple([x0!, x1!]), y: Fp2.fromBigTuple([y0!, y1!]) });
     };
     // The key stores coefficients as c·R² (Montgomery form of c's Montgomery form): two conversions give c.
     const n = (zk.coefs.length - 4) / 44;
@@ -92,7 +95,7 @@ export class Groth16Prover {
       coefs.push(coef);
     }
     const b2std = await g1(zk.pointsB2);
-    const b2 = Array.from({ length: zk.nVars }, (_, i) => toG2(b2std, i * 128));
+    const b2 = { bytes: b2std, points: kernels.msmG2 ? null : Array.from({ length: zk.nVars }, (_, i) => toG2(b2std, i * 128)) };
     const vk = {
       alpha1: toG1(await g1(zk.alpha1)),
       beta1: toG1(await g1(zk.beta1)),
@@ -142,8 +145,12 @@ export class Groth16Prover {
     const piC0 = g1(await k.msm(this.bases.c, privateScalars));
     const piH = g1(await k.msm(this.bases.h, h));
     progress(0.6);
-    const nonzero = w.map((x, i) => [x, i] as const).filter(([x]) => x !== 0n);
-    const piB2 = nonzero.length ? pippenger(G2, nonzero.map(([, i]) => this.b2[i]!), nonzero.map(([x]) => x)) : G2.ZERO;
+    let piB2: G2P;
+    if (k.msmG2) piB2 = toG2(await k.msmG2(this.b2.bytes, witness));
+    else {
+      const nonzero = w.map((x, i) => [x, i] as const).filter(([x]) => x !== 0n);
+      piB2 = nonzero.length ? pippenger(G2, nonzero.map(([, i]) => this.b2.points![i]!), nonzero.map(([x]) => x)) : G2.ZERO;
+    }
     progress(0.95);
 
     // Blinding: r, s fresh per proof.

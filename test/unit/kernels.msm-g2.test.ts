@@ -1,0 +1,71 @@
+import { bn254 } from '@noble/curves/bn254.js';
+import { pippenger } from '@noble/curves/abstract/curve.js';
+import { describe, expect, it } from 'vitest';
+import { loadKernels, readField, writeField } from '../../src/kernels/index.js';
+
+const R = bn254.fields.Fr.ORDER;
+const Q = bn254.fields.Fp.ORDER;
+const G2 = bn254.G2.Point;
+type P2 = InstanceType<typeof G2>;
+const kernels = await loadKernels({ backend: 'cpu' });
+
+function encode(points: P2[]): Uint8Array {
+  const out = new Uint8Array(points.length * 128);
+  points.forEach((p, i) => {
+    if (p.is0()) return;
+    const a = p.toAffine();
+    [a.x.c0, a.x.c1, a.y.c0, a.y.c1].forEach((v, k) => writeField(v, out, i * 128 + k * 32, Q));
+  });
+  return out;
+}
+function decode(bytes: Uint8Array): P2 {
+  const [x0, x1, y0, y1] = [0, 1, 2, 3].map((k) => readField(bytes, k * 32));
+  if (!x0 && !x1 && !y0 && !y1) return G2.ZERO;
+  const Fp2 = bn254.fields.Fp2;
+  return G2.fromAffine({ x: Fp2.fromBigTuple([x0!, x1!]), y: Fp2.fromBigTuple([y0!, y1!]) });
+}
+let seed = 7n;
+const rand = () => (seed = (seed * 6364136223846793005n + 1442695040888963407n) % (1n << 256n)) % R;
+const reference = (points: P2[], scalars: bigint[]) => {
+  const keep = scalars.map((s, i) => [s, i] as const).filter(([s, i]) => s !== 0n && !points[i]!.is0());
+  return keep.length ? pippenger(G2, keep.map(([, i]) => points[i]!), keep.map(([s]) => s)) : G2.ZERO;
+};
+const encodeScalars = (s: bigint[]) => {
+  const out = new Uint8Array(s.length * 32);
+  s.forEach((v, i) => writeField(v, out, i * 32));
+  return out;
+};
+
+describe('msmG2 (cpu) against @noble/curves', () => {
+  it.each([1, 2, 3, 17, 256, 1000])('n = %i random points and scalars', async (n) => {
+    const points = Array.from({ length: n }, () => G2.BASE.multiply(rand() || 1n));
+    const scalars = Array.from({ length: n }, rand);
+    const got = decode(await kernels.msmG2!(encode(points), encodeScalars(scalars)));
+    expect(got.equals(reference(points, scalars))).toBe(true);
+  });
+
+  it('edge cases: zero, one, r−1 scalars, infinity, duplicates, opposite points, empty', async () => {
+    const P = G2.BASE.multiply(12345n);
+    const points = [P, P, P.negate(), G2.ZERO, G2.BASE, P, G2.BASE.multiply(99n)];
+    const scalars = [0n, 1n, R - 1n, 5n, R - 1n, 1n, 2n];
+    expect(decode(await kernels.msmG2!(encode(points), encodeScalars(scalars))).equals(reference(points, scalars))).toBe(true);
+    // P + (−P)·1: exactly infinity.
+    const cancel = await kernels.msmG2!(encode([P, P.negate()]), encodeScalars([1n, 1n]));
+    expect(cancel.every((b) => b === 0)).toBe(true);
+    expect((await kernels.msmG2!(new Uint8Array(0), new Uint8Array(0))).length).toBe(128);
+  });
+
+  it('rejects bad input with the same codes as G1', async () => {
+    const good = encode([G2.BASE]);
+    const one = encodeScalars([1n]);
+    const offCurve = good.slice();
+    offCurve[64] ^= 1;
+    await expect(kernels.msmG2!(offCurve, one)).rejects.toMatchObject({ code: 'GAL_ERR_NOT_ON_CURVE' });
+    const big = good.slice();
+    big.fill(0xff, 0, 32);
+    await expect(kernels.msmG2!(big, one)).rejects.toMatchObject({ code: 'GAL_ERR_FIELD_RANGE' });
+    await expect(kernels.msmG2!(good, encodeScalars([R - 1n]).map((b, i) => (i === 0 ? b + 1 : b)))).rejects.toMatchObject({ code: 'GAL_ERR_FIELD_RANGE' });
+    await expect(kernels.msmG2!(good.subarray(0, 64), one)).rejects.toMatchObject({ code: 'GAL_ERR_BUFFER_LENGTH' });
+    await expect(kernels.msmG2!(good, new Uint8Array(64))).rejects.toMatchObject({ code: 'GAL_ERR_BUFFER_LENGTH' });
+  });
+});
