@@ -23,17 +23,23 @@ export function writeField(x: bigint, out: Uint8Array, offset = 0, modulus = R):
   if (typeof x !== 'bigint') throw invalidArgument('a bigint', 'field element', x);
   if (x < 0n || x >= modulus)
     throw new GalacticError('GAL_ERR_FIELD_RANGE', `Expected a value in [0, ${modulus}) for field element but received ${x}`);
-  for (let i = 0; i < FIELD_BYTES; i++) {
-    out[offset + i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
+  // Four 64-bit limbs: a quarter of the BigInt operations of a byte loop.
+  const view = new DataView(out.buffer, out.byteOffset + offset, FIELD_BYTES);
+  view.setBigUint64(0, BigInt.asUintN(64, x), true);
+  view.setBigUint64(8, BigInt.asUintN(64, x >> 64n), true);
+  view.setBigUint64(16, BigInt.asUintN(64, x >> 128n), true);
+  view.setBigUint64(24, x >> 192n, true);
 }
 
 /** Reads 32 bytes little-endian as an unsigned integer (no range check). */
 export function readField(bytes: Uint8Array, offset = 0): bigint {
-  let x = 0n;
-  for (let i = FIELD_BYTES - 1; i >= 0; i--) x = (x << 8n) | BigInt(bytes[offset + i]!);
-  return x;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, FIELD_BYTES);
+  return (
+    view.getBigUint64(0, true) |
+    (view.getBigUint64(8, true) << 64n) |
+    (view.getBigUint64(16, true) << 128n) |
+    (view.getBigUint64(24, true) << 192n)
+  );
 }
 
 export function fieldToBytes(x: bigint, modulus = R): Uint8Array {
