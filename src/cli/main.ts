@@ -2,6 +2,7 @@
 /** The `galactic` command line; each command lives in its own module. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAgent } from './agent.js';
 import { registerBench } from './bench.js';
 import { registerGas } from './gas.js';
 import { registerOracle } from './oracle.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerOracle(program);
   registerSubmit(program);
   registerPlugin(program);
+  registerAgent(program);
   // Usage errors (unknown option, missing value) exit 2 like every other bad input.
   for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)])
     command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));

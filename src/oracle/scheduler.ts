@@ -30,7 +30,7 @@ import type { AnalysedGraph, OpGas, ResolvedGraph, ResolvedOp } from './graph.js
 import { criticalPaths, opGas } from './graph.js';
 import { MatchPass, estimateMs, taskKey, type CandidateView } from './matcher.js';
 import { CLEAN_RECORD, afterFailure, afterSuccess, isExcluded, type PenaltyState } from './penalties.js';
-import { meetsRequirements, requirementsKey } from './requirements.js';
+import { meetsRequirements, requirementsKey } from '../protocol/index.js';
 import type { AttemptRow, GraphRow, OpRow, OracleStore } from './store.js';
 
 export interface Clock {

@@ -141,6 +141,20 @@ export class PluginHost {
     return [...this.live].filter((i) => this.warm.has(i.key)).map((i) => ({ plugin: i.reg.name, handle: i.handle, busy: i.busy }));
   }
 
+  /** A plugin's Info: from its warm instance, or from a short-lived one. */
+  async describe(plugin: string): Promise<PluginInfo> {
+    const reg = this.plugins.get(plugin);
+    if (!reg) throw new Error(`no plugin ${plugin}`);
+    const warm = this.warm.get(plugin);
+    if (warm) return (await warm).info;
+    const inst = await this.startInstance({ ...reg, init: undefined }, `${plugin}#describe`);
+    try {
+      return inst.info;
+    } finally {
+      await this.shutdown(inst);
+    }
+  }
+
   /** Starts (or reuses) the warm instance of a plugin and runs Init: what an agent does at start-up for performance mode. */
   async prewarm(plugin: string): Promise<void> {
     const reg = this.plugins.get(plugin);

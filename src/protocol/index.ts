@@ -4,3 +4,4 @@ export * from './graph.js';
 export * from './link.js';
 export * from './api.js';
 export * from './identity.js';
+export * from './requirements.js';

@@ -108,6 +108,23 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export const CANCEL_REASONS = ['redundant', 'cancelled', 'preempted', 'timeout'] as const;
+
+/** What an agent checks an `assign` against before it accepts it. */
+export const AssignSchema = z.object({
+  type: z.literal('assign'),
+  taskId: TaskId,
+  graphId: z.string().min(1).max(128),
+  opId: z.string().min(1).max(128),
+  attempt: z.number().int().positive(),
+  plugin: z.string().min(1).max(128),
+  op: z.string().min(1).max(128),
+  mode: z.enum(TASK_MODES),
+  priority: z.number().int(),
+  deadline: z.number().int().nonnegative(),
+  inputs: z.array(BlobRefSchema.extend({ from: z.string().optional() })).max(1024),
+  params: z.record(z.string(), z.unknown()),
+});
+export const CancelSchema = z.object({ type: z.literal('cancel'), taskId: TaskId, reason: z.enum(CANCEL_REASONS) });
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 export type Hello = z.infer<typeof HelloSchema>;

@@ -165,6 +165,12 @@ export async function servePlugin(def: PluginDefinition, options: { socketPath?:
     server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
   );
   process.once('SIGTERM', () => void shutdown(5000));
+  // Orphaned (the host died without stopping us): nobody will collect our work.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) void shutdown(1000);
+  }, 1000);
+  watch.unref();
   return {
     socketPath,
     close: () => shutdown(1000),

@@ -1,5 +1,6 @@
 /** Does a device descriptor meet an op's requirements? Unknown (null) sections never do. */
-import type { DeviceDescriptor, GpuInfo, GpuRequirement, Requirements } from '../protocol/index.js';
+import type { DeviceDescriptor, GpuInfo } from './device.js';
+import type { GpuRequirement, Requirements } from './graph.js';
 
 const lower = (s: string) => s.toLowerCase();
 

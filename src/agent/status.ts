@@ -1,0 +1,56 @@
+/**
+ * The agent's local status endpoint: HTTP on a Unix socket in the data
+ * directory (`agent.sock`, owner only) — GET /status (JSON) and /metrics —
+ * and, when configured, the same on a TCP port for Prometheus.
+ */
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Agent } from './agent.js';
+
+export const STATUS_SOCKET = 'agent.sock';
+
+export async function serveStatus(agent: Agent, dataDir: string, metricsPort: number): Promise<() => Promise<void>> {
+  const handler = async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    if (req.url === '/status') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(agent.status()));
+    }
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': agent.metrics.registry.contentType });
+      return void res.end(await agent.metrics.registry.metrics());
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'GAL_ERR_NOT_FOUND', message: `No route ${req.url}` } }));
+  };
+  const servers: Server[] = [];
+  const socket = join(dataDir, STATUS_SOCKET);
+  rmSync(socket, { force: true });
+  const local = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve, reject) => local.once('error', reject).listen(socket, () => resolve()));
+  chmodSync(socket, 0o600);
+  servers.push(local);
+  if (metricsPort) {
+    const tcp = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(metricsPort, '127.0.0.1', () => resolve()));
+    servers.push(tcp);
+  }
+  return async () => {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    rmSync(socket, { force: true });
+  };
+}
+
+/** GETs a path from a running agent's status socket. */
+export function queryStatus(dataDir: string, path = '/status'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(dataDir, STATUS_SOCKET), path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * The agent as operators run it: `galactic agent` in a child process against
+ * a real `galactic oracle` process, proving Groth16 through its plugins.
+ */
+import { createServer, Socket as NetSocket, type Socket } from 'node:net';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as snarkjs from 'snarkjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerDriver, buildPluginImage, recipe, type BuiltImage } from '../../src/plugins/index.js';
+import { dockerAvailable } from '../helpers/docker.js';
+import { groth16Fixture, type Groth16Fixture } from '../helpers/groth16.js';
+import { LinkClient, waitUntil } from '../helpers/link-client.js';
+import { graphDone, processFixture, putBlob } from '../helpers/processes.js';
+
+const px = processFixture();
+const docker = await dockerAvailable();
+let fx: Groth16Fixture;
+let root: string;
+let n = 0;
+
+beforeAll(async () => {
+  fx = await groth16Fixture('chain', { x: 3 });
+  root = mkdtempSync(join(tmpdir(), 'ga-'));
+}, 300_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const dir = (name: string) => join(root, `${name}-${++n}`);
+/** A config file with fast reconnects, for the fault tests. */
+function fastConfig(extra: Record<string, unknown> = {}): string {
+  const file = join(root, `config-${++n}.json`);
+  writeFileSync(file, JSON.stringify({ backoffBaseMs: 100, backoffMaxMs: 1000, pingMs: 500, prewarm: false, fullBenchmarkInBackground: false, ...extra }));
+  return file;
+}
+
+/** Waits until the task has its inputs and the plugin reports progress. */
+const proving = (data: string) => waitUntil(async () => (await px.status(data)).running[0]?.progress > 0, 20_000, 'task proving');
+
+async function proofGraph(url: string, opId = 'proof') {
+  const zkey = await putBlob(url, fx.zkey), witness = await putBlob(url, fx.wtns);
+  const res = await fetch(`${url}/v1/graphs`, {
+    method: 'POST',
+    body: JSON.stringify({ ops: [{ id: opId, name: 'zkp-singleton', plugin: 'groth16', params: { zkey: { blob: zkey }, witness: { blob: witness } } }] }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function verifyOutputs(url: string, graph: any) {
+  const op = graph.ops[0];
+  const get = async (name: string) => JSON.parse(await (await fetch(`${url}/v1/graphs/${graph.id}/ops/${op.id}/output?name=${name}`)).text());
+  expect(await snarkjs.groth16.verify(fx.vkey, await get('public.json'), await get('proof.json'))).toBe(true);
+}
+
+describe('galactic agent against a galactic oracle', () => {
+  it('registers with its probed descriptor and measured power, heartbeats, proves Groth16, and drains on SIGTERM', async () => {
+    const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', dir('oracle'), '--heartbeat-ms', '500']);
+    const data = dir('agent');
+    const agent = px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'rig-1', '--benchmark', 'quick', '--config', fastConfig({ fullBenchmarkInBackground: false })]);
+    await px.ready(data, 120_000);
+    const [prover] = (await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[];
+    expect(prover).toMatchObject({ name: 'rig-1', state: 'online', device: { schema: 'galactic/device/1' } });
+    expect(prover.power.gasPerSecond).toBeGreaterThan(0);
+    expect(prover.power.kernels.msm).toBeGreaterThan(0);
+    expect(prover.taskTypes).toEqual([{ plugin: 'groth16', ops: ['zkp-singleton', 'zkp-continuation'], modes: ['efficient', 'performance'] }]);
+    const seen = prover.lastSeen;
+    await waitUntil(async () => ((await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[])[0].lastSeen > seen, 5000, 'a heartbeat');
+
+    const id = await proofGraph(oracle.url);
+    await verifyOutputs(oracle.url, await graphDone(oracle.url, id));
+
+    // SIGTERM while proving: the task finishes and is delivered, then the agent exits 0.
+    const second = await proofGraph(oracle.url, 'second');
+    await waitUntil(async () => (await px.status(data)).running.length > 0, 20_000, 'task running');
+    agent.child.kill('SIGTERM');
+    expect(await px.exited(agent.child)).toBe(0);
+    await verifyOutputs(oracle.url, await graphDone(oracle.url, second));
+    expect(agent.stderr()).toMatch(/"to":"draining"/);
+  });
+
+  it.skipIf(!docker.ok)('proves through the docker driver when the catalog pins an image', async () => {
+    const image: BuiltImage = await buildPluginImage(recipe('groth16'), join(root, 'images'));
+    const driver = new DockerDriver({ agentId: 'docker-rig' });
+    await driver.loadTarball(image.tarball, image.sha256);
+    try {
+      const config = join(root, 'oracle-docker.json');
+      writeFileSync(config, JSON.stringify({ catalog: [{ id: 'groth16', version: '1.0.0', image: image.ref, ops: ['zkp-singleton'], modes: ['efficient', 'performance'] }] }));
+      const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', dir('oracle'), '--config', config]);
+      const data = dir('agent');
+      px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'docker-rig', '--driver', 'docker', '--config', fastConfig()]);
+      await px.ready(data);
+      await verifyOutputs(oracle.url, await graphDone(oracle.url, await proofGraph(oracle.url)));
+    } finally {
+      await driver.reapOrphans();
+      await driver.docker.getImage(image.imageId).remove({ force: true }).catch(() => {});
+    }
+  });
+});
+
+describe('faults', () => {
+  it('the oracle killed mid-task and restarted: the result is delivered once', async () => {
+    const oracleDir = dir('oracle');
+    let oracle = await px.oracle(['--open', '--port', '0', '--data-dir', oracleDir, '--heartbeat-ms', '1000']);
+    const port = new URL(oracle.url).port;
+    const data = dir('agent');
+    px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'steady', '--config', fastConfig()]);
+    await px.ready(data);
+    const id = await proofGraph(oracle.url);
+    await proving(data);
+    oracle.child.kill('SIGKILL');
+    await px.exited(oracle.child);
+    // The agent finishes and keeps the result until an oracle acknowledges it.
+    await waitUntil(async () => (await px.status(data)).outbox === 1, 30_000, 'result in the outbox');
+    oracle = await px.oracle(['--open', '--port', port, '--data-dir', oracleDir, '--heartbeat-ms', '1000']);
+    const g = await graphDone(oracle.url, id);
+    expect(g.ops[0].attempts).toHaveLength(1);
+    expect(g.ops[0].attempts[0].outcome).toBe('done');
+    await waitUntil(async () => (await px.status(data)).outbox === 0, 10_000, 'outbox empty');
+    await verifyOutputs(oracle.url, g);
+  });
+
+  it('the agent killed after finishing but before the ack: restarted, it resends from the outbox', async () => {
+    const oracleDir = dir('oracle');
+    let oracle = await px.oracle(['--open', '--port', '0', '--data-dir', oracleDir, '--heartbeat-ms', '2000']);
+    const port = new URL(oracle.url).port;
+    const data = dir('agent');
+    const config = fastConfig();
+    let agent = px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'phoenix', '--config', config]);
+    await px.ready(data);
+    const id = await proofGraph(oracle.url);
+    await proving(data);
+    oracle.child.kill('SIGKILL');
+    await waitUntil(async () => (await px.status(data)).outbox === 1, 30_000, 'result in the outbox');
+    agent.child.kill('SIGKILL');
+    await px.exited(agent.child);
+    oracle = await px.oracle(['--open', '--port', port, '--data-dir', oracleDir, '--heartbeat-ms', '2000']);
+    agent = px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'phoenix', '--config', config]);
+    const g = await graphDone(oracle.url, id);
+    expect(g.ops[0].attempts.map((a: any) => a.outcome)).toEqual(['done']);
+    await verifyOutputs(oracle.url, g);
+  });
+
+  it('a link that silently drops traffic: ping timeout, reconnect with growing backoff', async () => {
+    const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', dir('oracle'), '--heartbeat-ms', '5000']);
+    const target = Number(new URL(oracle.url).port);
+    let mode: 'forward' | 'blackhole' | 'refuse' = 'forward';
+    const attempts: number[] = [];
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      attempts.push(Date.now());
+      if (mode === 'refuse') return void client.destroy();
+      const upstream = new NetSocket();
+      upstream.connect(target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => sockets.delete(s));
+      }
+      client.on('data', (d) => mode === 'forward' && upstream.write(d));
+      upstream.on('data', (d) => mode === 'forward' && client.write(d));
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const data = dir('agent');
+      px.agent(['--oracle', proxyUrl, '--data-dir', data, '--name', 'cut', '--config', fastConfig({ backoffBaseMs: 200, backoffMaxMs: 5000 })]);
+      await px.ready(data);
+      // Silence without a close: only the missed pong can tell.
+      mode = 'blackhole';
+      const cutAt = Date.now();
+      await waitUntil(async () => !(await px.status(data)).link.up, 5000, 'link down');
+      expect(Date.now() - cutAt).toBeLessThan(3000);
+      mode = 'refuse';
+      for (const s of sockets) s.destroy();
+      const before = attempts.length;
+      await waitUntil(() => attempts.length >= before + 4, 20_000, 'reconnect attempts');
+      const gaps = attempts.slice(before).map((t, i, a) => (i ? t - a[i - 1]! : 0)).slice(1);
+      // base 200 ms doubling (with jitter within each window): the third gap is well above the first.
+      expect(gaps[2]!).toBeGreaterThan(gaps[0]! * 1.5);
+      mode = 'forward';
+      await px.ready(data, 20_000);
+      expect((await px.status(data)).link.reconnects).toBeGreaterThanOrEqual(4);
+    } finally {
+      proxy.close();
+      for (const s of sockets) s.destroy();
+    }
+  });
+
+  it('a name bound to another key, a banned name, or an unsafe key file: the agent exits with its documented code', async () => {
+    const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', dir('oracle'), '--exclusion-window-ms', '0']);
+    const squatter = new LinkClient(oracle.url, { name: 'taken' });
+    await squatter.connect();
+    const taken = px.agent(['--oracle', oracle.url, '--data-dir', dir('agent'), '--name', 'taken', '--config', fastConfig()]);
+    expect(await px.exited(taken.child)).toBe(6);
+    expect(taken.stderr()).toMatch(/bound to another key/);
+    await squatter.close();
+
+    const doomed = new LinkClient(oracle.url, { name: 'doomed', behaviour: 'fail' });
+    await doomed.connect();
+    for (let i = 0; i < 4; i++)
+      await fetch(`${oracle.url}/v1/graphs`, { method: 'POST', body: JSON.stringify({ ops: [{ id: `x${i}`, name: 'zkp-singleton' }] }) });
+    await waitUntil(() => doomed.closeCode === 4003, 10_000, 'banned');
+    const banned = px.agent(['--oracle', oracle.url, '--data-dir', dir('agent'), '--name', 'doomed', '--config', fastConfig()]);
+    expect(await px.exited(banned.child)).toBe(3);
+    expect(banned.stderr()).toMatch(/GAL_ERR_BANNED/);
+
+    const unsafe = dir('agent');
+    const first = px.agent(['--oracle', oracle.url, '--data-dir', unsafe, '--name', 'careless', '--config', fastConfig()]);
+    await px.ready(unsafe);
+    first.child.kill('SIGTERM');
+    await px.exited(first.child);
+    chmodSync(join(unsafe, 'identity.key'), 0o644);
+    const refused = px.agent(['--oracle', oracle.url, '--data-dir', unsafe, '--name', 'careless']);
+    expect(await px.exited(refused.child)).toBe(2);
+    expect(refused.stderr()).toMatch(/mode 0600/);
+  });
+});
