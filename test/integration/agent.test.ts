@@ -218,3 +218,94 @@ describe('faults', () => {
     expect(refused.stderr()).toMatch(/mode 0600/);
   });
 });
+
+describe('bad input from the oracle side', () => {
+  it('rejects malformed or unknown assignments and blobs that do not hash right, and keeps running', async () => {
+    const { createServer: createHttp } = await import('node:http');
+    const { WebSocketServer } = await import('ws');
+    const good = Buffer.from('what the blob should be');
+    const claimed = (await import('node:crypto')).createHash('sha256').update(good).digest('hex');
+    const http = createHttp((req, res) => {
+      if (req.url === '/v1/plugins') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify([{ id: 'groth16', version: '1', image: null, ops: ['zkp-singleton'], modes: ['efficient'], requirements: {}, verifier: 'none' }]));
+      }
+      if (req.url === `/v1/blobs/${claimed}`) return void res.end('something else entirely');
+      res.writeHead(404).end();
+    });
+    const wss = new WebSocketServer({ server: http, path: '/v1/link' });
+    const got: any[] = [];
+    let link: import('ws').WebSocket | null = null;
+    wss.on('connection', (ws) => {
+      link = ws;
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        got.push(m);
+        if (m.type === 'hello') ws.send(JSON.stringify({ type: 'challenge', nonce: Buffer.alloc(32, 1).toString('base64'), oracleId: 'o_fake' }));
+        if (m.type === 'auth') ws.send(JSON.stringify({ type: 'welcome', proverId: 'p_fake', heartbeatMs: 300, blobToken: 'b_x', resume: [] }));
+        if (m.type === 'register') ws.send(JSON.stringify({ type: 'registered' }));
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+      const data = dir('agent');
+      const agent = px.agent(['--oracle', url, '--data-dir', data, '--name', 'careful', '--config', fastConfig()]);
+      await px.ready(data);
+      const base = { type: 'assign', graphId: 'g', opId: 'o', attempt: 1, plugin: 'groth16', op: 'zkp-singleton', mode: 'efficient', priority: 0, deadline: Date.now() + 60_000, inputs: [], params: {} };
+      link!.send(JSON.stringify({ type: 'assign', taskId: 't_malformed' }));
+      link!.send(JSON.stringify({ ...base, taskId: 't_unknown', op: 'zkp-mystery' }));
+      link!.send(JSON.stringify({ ...base, taskId: 't_hash', inputs: [{ name: 'witness', sha256: claimed, size: good.length }] }));
+      link!.send(JSON.stringify({ type: 'teleport' }));
+      link!.send('{not json');
+      const find = (pred: (m: any) => boolean) => waitUntil(() => got.find(pred), 15_000, 'a message from the agent');
+      expect(await find((m) => m.type === 'reject' && m.taskId === 't_malformed')).toMatchObject({ code: 'GAL_ERR_MESSAGE_INVALID' });
+      expect(await find((m) => m.type === 'reject' && m.taskId === 't_unknown')).toMatchObject({ code: 'GAL_ERR_TASK_TYPE' });
+      expect(await find((m) => m.type === 'accept' && m.taskId === 't_hash')).toBeTruthy();
+      const failed = await find((m) => m.type === 'fail' && m.taskId === 't_hash');
+      expect(failed.code).toBe('GAL_ERR_BLOB_HASH');
+      expect(failed.reason).toMatch(/hashes to/);
+      expect(await find((m) => m.type === 'error' && m.code === 'GAL_ERR_MESSAGE_UNKNOWN')).toMatchObject({ ref: 'teleport' });
+      // Still alive and beating.
+      const beats = got.filter((m) => m.type === 'heartbeat').length;
+      await waitUntil(() => got.filter((m) => m.type === 'heartbeat').length > beats + 1, 5000, 'more heartbeats');
+      expect(agent.child.exitCode).toBe(null);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      http.close();
+    }
+  });
+});
+
+describe('running it', () => {
+  it('with no --oracle: an embedded oracle in the same process, proving what is submitted to it; galactic status reads it', async () => {
+    const { spawn } = await import('node:child_process');
+    const { createInterface } = await import('node:readline');
+    const { bin } = await import('../helpers/processes.js');
+    const data = dir('agent');
+    const child = spawn(process.execPath, [bin, 'agent', '--data-dir', data, '--port', '0', '--benchmark', 'skip', '--name', 'solo', '--log-level', 'warn', '--config', fastConfig()], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+      const url = /embedded oracle at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+      await px.ready(data);
+      await verifyOutputs(url, await graphDone(url, await proofGraph(url)));
+      const { execFile } = await import('node:child_process');
+      const status = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [bin, 'status', '--data-dir', data], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      );
+      expect(status).toMatch(/^agent solo \(p_\S+\): ready/);
+      expect(status).toMatch(/\(embedded\): link up/);
+      const unit = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [bin, 'agent', 'install-service', '--dry-run', '--json'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      );
+      const parsed = JSON.parse(unit);
+      expect(parsed.written).toBe(false);
+      expect(parsed.unit).toMatch(/ExecStart=.*main\.js agent/);
+      expect(parsed.unit).toMatch(/RestartPreventExitStatus=2 3 4 5 6/);
+    } finally {
+      child.kill('SIGTERM');
+      await px.exited(child);
+    }
+  });
+});
