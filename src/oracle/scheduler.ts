@@ -12,7 +12,6 @@ import type {
   BlobRef,
   CancelReason,
   DeviceDescriptor,
-  Graph,
   GraphOp,
   GraphStatus,
   OpStatus,
@@ -26,7 +25,7 @@ import type {
   TaskType,
 } from '../protocol/index.js';
 import { CLOSE_CODES, publicKeyObject, resultPayload, verifyPayload } from '../protocol/index.js';
-import type { AnalysedGraph, OpGas, ResolvedGraph, ResolvedOp } from './graph.js';
+import type { AnalysedGraph, OpGas, ResolvedGraph } from './graph.js';
 import { criticalPaths, opGas } from './graph.js';
 import { MatchPass, estimateMs, taskKey, type CandidateView } from './matcher.js';
 import { CLEAN_RECORD, afterFailure, afterSuccess, isExcluded, type PenaltyState } from './penalties.js';
