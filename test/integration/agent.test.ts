@@ -98,6 +98,42 @@ describe('galactic agent against a galactic oracle', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('a graph cancelled while it proves: the agent answers cancelled, no penalty, and carries on', async () => {
+    const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', dir('oracle')]);
+    const data = dir('agent');
+    px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'obliging', '--config', fastConfig()]);
+    await px.ready(data);
+    const id = await proofGraph(oracle.url);
+    await proving(data);
+    expect((await fetch(`${oracle.url}/v1/graphs/${id}`, { method: 'DELETE' })).status).toBe(202);
+    await waitUntil(async () => (await px.status(data)).running.length === 0, 10_000, 'task stopped');
+    const g = (await (await fetch(`${oracle.url}/v1/graphs/${id}`)).json()) as any;
+    expect(g.status).toBe('cancelled');
+    expect(g.ops[0].attempts[0].outcome).toBe('cancelled');
+    const [prover] = (await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[];
+    expect(prover.penalty.consecutiveFailures).toBe(0);
+    await waitUntil(async () => ((await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[])[0].capacity.used === 0, 10_000, 'slot released');
+    await verifyOutputs(oracle.url, await graphDone(oracle.url, await proofGraph(oracle.url, 'after')));
+  });
+
+  it('a second SIGTERM cancels the running task, reports it failed, and exits', async () => {
+    const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', dir('oracle')]);
+    const data = dir('agent');
+    const agent = px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'impatient', '--config', fastConfig()]);
+    await px.ready(data);
+    const id = await proofGraph(oracle.url);
+    await proving(data);
+    agent.child.kill('SIGTERM');
+    agent.child.kill('SIGTERM');
+    expect(await px.exited(agent.child)).toBe(0);
+    const g = (await (await fetch(`${oracle.url}/v1/graphs/${id}`)).json()) as any;
+    // Either it was stopped in time (failed, cancelled) or it had just finished (done): never lost.
+    const attempt = g.ops[0].attempts[0];
+    expect(attempt.outcome === 'done' || /GAL_ERR_CANCELLED/.test(attempt.reason)).toBe(true);
+  });
+});
+
 describe('faults', () => {
   it('the oracle killed mid-task and restarted: the result is delivered once', async () => {
     const oracleDir = dir('oracle');
