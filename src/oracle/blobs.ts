@@ -4,7 +4,7 @@
  * renamed into place only when the hash matches the name it was sent under.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -67,6 +67,17 @@ export class BlobStore {
       return { size, created: true };
     } finally {
       rmSync(tmp, { force: true });
+    }
+  }
+
+  /** A small blob's bytes; null when absent or larger than `max`. */
+  readBytes(sha256: string, max: number): Buffer | null {
+    const size = this.size(sha256);
+    if (size === null || size > max) return null;
+    try {
+      return readFileSync(this.path(sha256));
+    } catch {
+      return null;
     }
   }
 

@@ -21,7 +21,7 @@ export const DEFAULT_CATALOG: CatalogEntry[] = [
     ops: [...STANDARD_OP_NAMES],
     modes: ['efficient', 'performance'],
     requirements: {},
-    verifier: 'none',
+    verifier: 'groth16-bn254',
   },
 ];
 
@@ -44,6 +44,8 @@ export const OracleConfigSchema = z.strictObject({
   maxBodyBytes: z.number().int().positive().default(16 * 1024 * 1024),
   maxBlobBytes: z.number().int().positive().default(1024 * 1024 * 1024),
   maxOps: z.number().int().positive().max(GRAPH_LIMITS.maxOps).default(GRAPH_LIMITS.maxOps),
+  /** Time limit of one proof verification. */
+  verifyTimeoutMs: z.number().int().positive().default(10_000),
   /** How long a link may take from connect to `auth`. */
   handshakeTimeoutMs: z.number().int().positive().default(10_000),
   catalog: z.array(CatalogEntrySchema).min(1).default(DEFAULT_CATALOG),

@@ -90,6 +90,8 @@ export function graphDocument(s: Scheduler, run: GraphRun) {
       ...op.op,
       status: op.status,
       deviceIds: op.deviceIds,
+      /** `verified` when the winning result's proof was checked, `unverified` when no verifier ran. */
+      verification: op.status !== 'done' ? null : op.attempts.find((a) => a.outcome === 'done')?.verified ? 'verified' : 'unverified',
       gas: op.gas.total,
       attempts: op.attempts.map((a) => s.attemptView(a)),
       output: op.output,

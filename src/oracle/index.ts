@@ -6,14 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { LINK_PATH } from '../protocol/index.js';
+import { LINK_PATH, type CatalogEntry } from '../protocol/index.js';
 import { VERSION } from '../version.js';
 import { BlobStore } from './blobs.js';
 import { parseOracleConfig, type OracleConfig, type OracleConfigInput } from './config.js';
 import { createApi } from './http.js';
 import { LinkServer } from './link.js';
 import { OracleMetrics } from './metrics.js';
-import { Scheduler, systemClock, type Clock } from './scheduler.js';
+import { Scheduler, systemClock, type Clock, type ResultCheck } from './scheduler.js';
+import { VerifyPool } from './verify/pool.js';
 import { OracleStore } from './store.js';
 import { TokenAuthority } from './tokens.js';
 
@@ -41,6 +42,7 @@ export class Oracle {
     readonly metrics: OracleMetrics,
     private readonly link: LinkServer,
     private readonly server: Server,
+    readonly verifier: VerifyPool,
   ) {}
 
   get url(): string {
@@ -65,8 +67,39 @@ export class Oracle {
     this.link.closeAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.verifier.close();
     this.store.close();
   }
+}
+
+/** Proof outputs larger than this are not proofs. */
+const MAX_PROOF_BYTES = 1024 * 1024;
+
+/**
+ * How results are checked: the op's catalog entry names the verifier; an op
+ * whose params carry its key (`vkey: { blob }`) is verified, any other is
+ * accepted unverified.
+ */
+function resultCheck(catalog: readonly CatalogEntry[], blobs: BlobStore, pool: VerifyPool): ResultCheck {
+  return async (op, outputs) => {
+    const entry = catalog.find((e) => e.id === op.op.plugin);
+    const vkey = op.op.params.vkey as { blob?: unknown } | undefined;
+    if (!entry || entry.verifier === 'none' || typeof vkey?.blob !== 'string') return { kind: 'unverified' };
+    const key = blobs.readBytes(vkey.blob, MAX_PROOF_BYTES);
+    if (!key) return { kind: 'verifier-error', reason: `the verification key blob ${vkey.blob} is missing or too large` };
+    const text = (name: string) => {
+      const ref = outputs.find((o) => o.name === name);
+      return ref ? blobs.readBytes(ref.sha256, MAX_PROOF_BYTES)?.toString('utf8') ?? null : null;
+    };
+    const proof = text('proof.json'), publicSignals = text('public.json');
+    if (proof === null || publicSignals === null) return { kind: 'invalid', reason: 'the result has no proof.json and public.json outputs' };
+    try {
+      const v = await pool.groth16(key.toString('utf8'), publicSignals, proof);
+      return v.valid ? { kind: 'valid' } : { kind: 'invalid', reason: `the proof does not verify: ${v.reason}` };
+    } catch (err) {
+      return { kind: 'verifier-error', reason: (err as Error).message };
+    }
+  };
 }
 
 export async function startOracle(options: OracleOptions = {}): Promise<Oracle> {
@@ -89,7 +122,8 @@ export async function startOracle(options: OracleOptions = {}): Promise<Oracle> 
     metrics,
     log,
   });
-  const scheduler = new Scheduler(store, link, config, clock, (sha) => blobs.has(sha));
+  const verifier = new VerifyPool(config.verifyTimeoutMs);
+  const scheduler = new Scheduler(store, link, config, clock, (sha) => blobs.has(sha), resultCheck(config.catalog, blobs, verifier));
   metrics.watch(scheduler);
   link.attach(scheduler);
   scheduler.on('graphEnded', (g) => log('info', 'graph ended', { graph: g.id, status: g.status, error: g.error }));
@@ -120,7 +154,7 @@ export async function startOracle(options: OracleOptions = {}): Promise<Oracle> 
     server.once('error', (err) => reject(err));
     server.listen(config.port, config.host, () => resolve());
   });
-  const oracle = new Oracle(config, oracleId, store, scheduler, tokens, metrics, link, server);
+  const oracle = new Oracle(config, oracleId, store, scheduler, tokens, metrics, link, server, verifier);
   oracle.startTicking(Math.max(10, Math.min(250, Math.floor(config.heartbeatMs / 4))));
   scheduler.queueDispatch(); // a restarted oracle resumes its graphs
   return oracle;

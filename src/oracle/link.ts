@@ -207,7 +207,10 @@ export class LinkServer implements LinkOut {
       case 'cancelled':
         return s.cancelled(prover, m.taskId);
       case 'result':
-        return this.write(conn, { type: 'ack', taskId: m.taskId, ...s.result(prover, m) });
+        return void s.result(prover, m).then(
+          (ack) => this.write(conn, { type: 'ack', taskId: m.taskId, ...ack }),
+          (err) => this.options.log('warn', 'result handling failed', { error: (err as Error).stack }),
+        );
       case 'fail':
         return this.write(conn, { type: 'ack', taskId: m.taskId, ...s.fail(prover, m.taskId, m.code, m.reason) });
       case 'error':

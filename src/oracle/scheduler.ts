@@ -89,7 +89,11 @@ export class Attempt {
   reason: string | null = null;
   outputs: BlobRef[] | null = null;
   signature: string | null = null;
+  /** true: its proof verified; false: it did not; null: no verifier ran. */
+  verified: boolean | null = null;
   progress = 0;
+  /** The verification of its result in flight (a repeated result waits for it). */
+  verifying: Promise<Ack> | null = null;
   constructor(
     readonly taskId: string,
     readonly op: OpRun,
@@ -221,6 +225,17 @@ export type HelloVerdict =
   | { ok: true; prover: Prover; fresh: boolean }
   | { ok: false; closeCode: number; code: string; reason: string };
 
+/** What a result's proof check concluded (the verifiers are the oracle's, DESIGN §7). */
+export type Verdict =
+  | { kind: 'valid' }
+  | { kind: 'unverified' }
+  | { kind: 'invalid'; reason: string }
+  /** The verifier itself could not work (an unusable key): the graph fails, no prover is blamed. */
+  | { kind: 'verifier-error'; reason: string };
+
+export type ResultCheck = (op: OpRun, outputs: BlobRef[]) => Promise<Verdict>;
+export type Ack = { accepted: boolean; reason?: string };
+
 export interface SchedulerEvents {
   assigned: [Attempt];
   attemptEnded: [Attempt];
@@ -249,6 +264,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     private readonly clock: Clock = systemClock,
     /** Whether an output blob was uploaded. */
     private readonly blobExists: (sha256: string) => boolean = () => true,
+    private readonly check: ResultCheck = async () => ({ kind: 'unverified' }),
   ) {
     super();
     this.config = { ...DEFAULT_SCHEDULER_CONFIG, ...config };
@@ -381,36 +397,63 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** Returns the ack to send. Idempotent: a repeated result is answered as the first was, and counted once. */
-  result(prover: Prover, msg: ResultMessage): { accepted: boolean; reason?: string } {
+  /**
+   * Returns the ack to send once the result is checked: signature, uploaded
+   * outputs, then the proof itself (off the event loop). Idempotent: a
+   * repeated result is answered as the first was, and counted once.
+   */
+  result(prover: Prover, msg: ResultMessage): Promise<Ack> {
     const a = this.tasks.get(msg.taskId) ?? this.restoreAttempt(msg.taskId);
-    if (!a || a.proverId !== prover.id) return { accepted: false, reason: 'no such task for this prover' };
+    if (!a || a.proverId !== prover.id) return Promise.resolve({ accepted: false, reason: 'no such task for this prover' });
+    if (a.verifying) return a.verifying;
     if (!a.active) {
       prover.occupied.delete(a.taskId);
-      if (a.outcome === 'done') return { accepted: true };
-      return { accepted: false, reason: `task already ended: ${a.outcome}${a.reason ? ` (${a.reason})` : ''}` };
+      if (a.outcome === 'done') return Promise.resolve({ accepted: true });
+      return Promise.resolve({ accepted: false, reason: `task already ended: ${a.outcome}${a.reason ? ` (${a.reason})` : ''}` });
     }
-    if (msg.attempt !== a.number) return { accepted: false, reason: `attempt ${msg.attempt} is not the assigned attempt ${a.number}` };
-    const now = this.clock.now();
-    const invalid = !verifyPayload(resultPayload(msg.taskId, msg.attempt, msg.outputs), msg.signature, prover.key)
+    if (msg.attempt !== a.number) return Promise.resolve({ accepted: false, reason: `attempt ${msg.attempt} is not the assigned attempt ${a.number}` });
+    const missing = msg.outputs.find((o) => !this.blobExists(o.sha256));
+    const bad = !verifyPayload(resultPayload(msg.taskId, msg.attempt, msg.outputs), msg.signature, prover.key)
       ? 'the signature does not verify with the prover key'
-      : msg.outputs.find((o) => !this.blobExists(o.sha256))
-        ? `output blob ${msg.outputs.find((o) => !this.blobExists(o.sha256))!.sha256} was not uploaded`
+      : missing
+        ? `output blob ${missing.sha256} was not uploaded`
         : null;
+    if (bad) return Promise.resolve(this.settle(prover, a, msg, { kind: 'invalid', reason: bad }));
+    a.verifying = this.check(a.op, msg.outputs)
+      .catch((err): Verdict => ({ kind: 'verifier-error', reason: (err as Error).message }))
+      .then((verdict) => this.settle(prover, a, msg, verdict));
+    return a.verifying;
+  }
+
+  private settle(prover: Prover, a: Attempt, msg: ResultMessage, verdict: Verdict): Ack {
+    // While it was being verified, the op may have been won by another prover or the graph cancelled.
+    if (!a.active) return { accepted: false, reason: `task already ended: ${a.outcome}${a.reason ? ` (${a.reason})` : ''}` };
+    const now = this.clock.now();
+    let ack: Ack;
     this.store.transaction(() => {
-      if (invalid) {
-        this.endAttempt(a, 'invalid', invalid, true);
-        this.penalise(prover, now);
-        return;
-      }
       a.outputs = msg.outputs;
       a.signature = msg.signature;
-      this.endAttempt(a, 'done', null, true);
-      this.setPenalty(prover, afterSuccess(prover.penalty));
-      this.completeOp(a.op, a);
+      if (verdict.kind === 'invalid') {
+        a.verified = false;
+        this.endAttempt(a, 'invalid', verdict.reason, true);
+        this.penalise(prover, now);
+        ack = { accepted: false, reason: verdict.reason };
+      } else if (verdict.kind === 'verifier-error') {
+        const run = a.op.graph;
+        this.endAttempt(a, 'cancelled', `not verified: ${verdict.reason}`, true);
+        for (const op of run.ops.values()) for (const other of op.active) this.cancelAttempt(other, 'cancelled', 'the graph failed');
+        if (this.graphs.has(run.id)) this.endGraph(run, 'failed', `op ${a.op.op.id}: the oracle could not verify results: ${verdict.reason}`);
+        ack = { accepted: false, reason: `the oracle could not verify the result: ${verdict.reason}` };
+      } else {
+        a.verified = verdict.kind === 'valid' ? true : null;
+        this.endAttempt(a, 'done', null, true);
+        this.setPenalty(prover, afterSuccess(prover.penalty));
+        this.completeOp(a.op, a);
+        ack = { accepted: true };
+      }
     });
     this.queueDispatch();
-    return invalid ? { accepted: false, reason: invalid } : { accepted: true };
+    return ack!;
   }
 
   fail(prover: Prover, taskId: string, code: string, reason: string): { accepted: boolean; reason?: string } {
@@ -590,7 +633,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     a.outcome = outcome;
     a.reason = reason;
     a.endedAt = now;
-    this.store.endAttempt({ task_id: a.taskId, ended_at: now, outcome, reason, outputs: a.outputs, signature: a.signature });
+    this.store.endAttempt({ task_id: a.taskId, ended_at: now, outcome, reason, outputs: a.outputs, signature: a.signature, verified: a.verified });
     const p = this.provers.get(a.proverId);
     if (p) {
       if (releaseSlot) p.occupied.delete(a.taskId);
@@ -777,6 +820,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       ended: a.endedAt,
       outcome: a.outcome,
       reason: a.reason,
+      verified: a.verified,
+      signature: a.signature,
     };
   }
 
@@ -862,6 +907,7 @@ function rebuildGraph(graph: GraphRow, ops: OpRow[], attempts: AttemptRow[]): Gr
     a.reason = row.reason;
     a.outputs = row.outputs ? JSON.parse(row.outputs) : null;
     a.signature = row.signature;
+    a.verified = row.verified === null ? null : row.verified === 1;
     if (a.outcome === 'rejected') op.refusedBy.add(a.proverId);
     op.attempts.push(a);
   }

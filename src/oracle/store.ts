@@ -33,6 +33,8 @@ const MIGRATIONS: string[] = [
      consecutive_failures INTEGER NOT NULL DEFAULT 0, excluded_until INTEGER, banned INTEGER NOT NULL DEFAULT 0);
    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, created_at INTEGER NOT NULL);
    CREATE TABLE tokens (hash TEXT PRIMARY KEY, role TEXT NOT NULL, label TEXT, created_at INTEGER NOT NULL);`,
+  // 2: whether each result's proof verified.
+  `ALTER TABLE attempts ADD COLUMN verified INTEGER;`,
 ];
 
 export interface GraphRow {
@@ -73,6 +75,7 @@ export interface AttemptRow {
   reason: string | null;
   outputs: string | null;
   signature: string | null;
+  verified: number | null;
 }
 
 export interface ProverRow {
@@ -120,7 +123,7 @@ export class OracleStore {
       ),
       acceptAttempt: db.prepare('UPDATE attempts SET accepted_at = ? WHERE task_id = ?'),
       endAttempt: db.prepare(
-        'UPDATE attempts SET ended_at = @ended_at, outcome = @outcome, reason = @reason, outputs = @outputs, signature = @signature WHERE task_id = @task_id',
+        'UPDATE attempts SET ended_at = @ended_at, outcome = @outcome, reason = @reason, outputs = @outputs, signature = @signature, verified = @verified WHERE task_id = @task_id',
       ),
       upsertProver: db.prepare(
         `INSERT INTO provers (id, name, public_key, seq, device, power, task_types, slots, first_seen, last_seen, consecutive_failures, excluded_until, banned)
@@ -181,8 +184,8 @@ export class OracleStore {
   acceptAttempt(taskId: string, at: number): void {
     this.stmt.acceptAttempt.run(at, taskId);
   }
-  endAttempt(row: { task_id: string; ended_at: number; outcome: AttemptOutcome; reason: string | null; outputs: BlobRef[] | null; signature: string | null }): void {
-    this.stmt.endAttempt.run({ ...row, outputs: row.outputs ? JSON.stringify(row.outputs) : null });
+  endAttempt(row: { task_id: string; ended_at: number; outcome: AttemptOutcome; reason: string | null; outputs: BlobRef[] | null; signature: string | null; verified: boolean | null }): void {
+    this.stmt.endAttempt.run({ ...row, outputs: row.outputs ? JSON.stringify(row.outputs) : null, verified: row.verified === null ? null : row.verified ? 1 : 0 });
   }
 
   upsertProver(row: ProverRow): void {

@@ -11,8 +11,8 @@ export const CatalogEntrySchema = z.strictObject({
   ops: z.array(z.string().min(1)).min(1),
   modes: z.array(z.enum(TASK_MODES)).min(1),
   requirements: RequirementsSchema.default({}),
-  /** How the oracle checks this plugin's results (`none` until a verifier is configured). */
-  verifier: z.string().default('none'),
+  /** How the oracle checks this plugin's results: `groth16-bn254` (ops carry their key as `params.vkey`) or `none`. */
+  verifier: z.enum(['groth16-bn254', 'none']).default('none'),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 
@@ -35,6 +35,10 @@ export interface AttemptView {
   ended: number | null;
   outcome: AttemptOutcome | null;
   reason: string | null;
+  /** Whether its proof verified (null: no verifier ran). */
+  verified: boolean | null;
+  /** The prover's ed25519 signature of its result (PROTOCOL.md §2). */
+  signature: string | null;
 }
 
 export interface ProverView {

@@ -165,9 +165,15 @@ export class LinkClient {
 
   /** Sends a signed result for `task` with one output made of `content`. */
   async prove(task: Assign, content = `proof of ${task.graphId}/${task.opId}`): Promise<void> {
-    const output = await this.upload(Buffer.from(content));
-    const signature = signPayload(resultPayload(task.taskId, task.attempt, [output]), privateKeyObject(this.keys.privateKey));
-    this.send({ type: 'result', taskId: task.taskId, attempt: task.attempt, outputs: [output], metrics: { wallMs: 1 }, signature });
+    await this.resultWith(task, [{ name: 'proof', data: Buffer.from(content) }]);
+  }
+
+  /** Uploads the outputs, then sends them as a signed result. */
+  async resultWith(task: Assign, outputs: { name: string; data: Uint8Array }[]): Promise<void> {
+    const refs = [];
+    for (const o of outputs) refs.push(await this.upload(o.data, o.name));
+    const signature = signPayload(resultPayload(task.taskId, task.attempt, refs), privateKeyObject(this.keys.privateKey));
+    this.send({ type: 'result', taskId: task.taskId, attempt: task.attempt, outputs: refs, metrics: { wallMs: 1 }, signature });
     this.running.delete(task.taskId);
   }
 

@@ -127,7 +127,7 @@ describe('scheduler with an injected clock', () => {
     expect(new Set(assigns().map((t) => t.taskId)).size).toBe(3);
   });
 
-  it('orders ready ops by priority, then critical path', () => {
+  it('orders ready ops by priority, then critical path', async () => {
     const { s, prover, submit, assigns, prove } = setup();
     submit({ ops: [{ id: 'short', name: 'zkp-singleton' }] });
     submit({ ops: [{ id: 'long', name: 'zkp-singleton', outputs: ['tail'] }, { id: 'tail', name: 'zkp-singleton', inputs: ['long'] }] });
@@ -136,7 +136,7 @@ describe('scheduler with an injected clock', () => {
     s.dispatch();
     expect(assigns(p.id).map((t) => t.opId)).toEqual(['urgent']);
     for (let i = 0; i < 3; i++) {
-      expect(prove(assigns(p.id).at(-1)!.taskId)).toEqual({ accepted: true });
+      expect(await prove(assigns(p.id).at(-1)!.taskId)).toEqual({ accepted: true });
       s.dispatch();
     }
     // long's path (2 ops) beats short's (1); then tail and short tie and the older graph goes first.
