@@ -12,7 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { loadKernels } from '../src/kernels/index.js';
 import { startOracle } from '../src/oracle/index.js';
+import { VerifyPool } from '../src/oracle/verify/pool.js';
+import { readWtns } from '../src/plugins/groth16/files.js';
+import { Groth16Prover } from '../src/plugins/groth16/prover.js';
+import { groth16Fixture } from '../test/helpers/groth16.js';
 import { MatchPass, estimateMs, taskKey, type CandidateView } from '../src/oracle/matcher.js';
 import { benchDir, fmt, machine, median, table, writeResult } from './util.js';
 
@@ -129,6 +135,21 @@ const naiveMs = await median(() => {
   }
 }, 3);
 
+// 5. Verification: Groth16 checks per second in the verifier's worker thread (one core), and their share of one op's proving.
+const fx = await groth16Fixture('chain16k', { x: 3 }, 14);
+const prover = await Groth16Prover.load(readFileSync(fx.zkey), await loadKernels({ backend: 'cpu' }));
+const witness = readWtns(readFileSync(fx.wtns)).values;
+const proveMs = await median(() => prover.prove(witness), 3);
+const sample = await prover.prove(witness);
+const pool = new VerifyPool(30_000);
+const [key, signals, proofText] = [JSON.stringify(fx.vkey), JSON.stringify(sample.publicSignals), JSON.stringify(sample.proof)];
+if (!(await pool.groth16(key, signals, proofText)).valid) throw new Error('the sample proof does not verify');
+const VERIFIES = 40;
+const v0 = now();
+for (let i = 0; i < VERIFIES; i++) await pool.groth16(key, signals, proofText);
+const verifyMs = (now() - v0) / VERIFIES;
+await pool.close();
+
 const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
 const rows = [
   [`register ${PROVERS} provers (hello → registered)`, fmt(connected.ms), '—', '—'],
@@ -142,6 +163,7 @@ const rows = [
 ];
 console.log(`\nOracle (${machine().cpu}, ${machine().logicalCores} threads, ${machine().node})\n`);
 console.log(table(['measure', 'ms', 'target', ''], rows));
+console.log(`\nGroth16 verification (worker thread, one core): ${fmt(verifyMs)} ms each, ${fmt(1000 / verifyMs, 1)} verifies/s; proving the same op (16k constraints) ${fmt(proveMs)} ms, so verifying adds ${fmt((verifyMs / (proveMs + verifyMs)) * 100, 1)} % to its end-to-end time`);
 console.log(`\nMatcher alone, ${OPS} ops over ${PROVERS} candidates: heap ${fmt(heapMs)} ms, naive scan ${fmt(naiveMs)} ms (${fmt(naiveMs / heapMs, 1)}× slower)`);
 const file = writeResult('oracle', {
   date: new Date().toISOString(),
@@ -158,6 +180,7 @@ const file = writeResult('oracle', {
   heartbeatCpuShare: heartbeatCpu,
   eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
   matcher: { heapMs, naiveMs },
+  verification: { msEach: verifyMs, perSecond: 1000 / verifyMs, proveMs, shareOfOp: verifyMs / (proveMs + verifyMs) },
 });
 console.log(`\nwrote ${file}`);
 process.exit(0);

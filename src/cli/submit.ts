@@ -76,7 +76,10 @@ export function registerSubmit(program: Command): void {
             const last = op.attempts.at(-1);
             if (last) names.set(last.prover, last.proverName);
             const devices = (op.deviceIds ?? []).map((id: string) => names.get(id) ?? id).join(', ');
-            const state = `${op.status}${devices ? ` on ${devices}` : ''}${last?.outcome && last.outcome !== 'done' ? ` (attempt ${last.attempt}: ${last.outcome})` : ''}`;
+            const state =
+              `${op.status}${devices ? ` on ${devices}` : ''}` +
+              (op.verification ? `, ${op.verification}` : '') +
+              (last?.outcome && last.outcome !== 'done' ? ` (attempt ${last.attempt}: ${last.outcome})` : '');
             if (seen.get(op.id) !== state) {
               seen.set(op.id, state);
               out(`  ${op.id.padEnd(16)} ${state}`);

@@ -44,7 +44,7 @@ describe('galactic oracle and galactic submit', () => {
     writeFileSync(graphFile, JSON.stringify(continuationGraph(2)));
     const { stdout } = await run(process.execPath, [bin, 'submit', graphFile, '--oracle', info.url, '--follow', '--interval-ms', '50']);
     expect(stdout).toMatch(/^submitted g_\S+: [\d,]+ gas, price /);
-    expect(stdout).toMatch(/seg0 +done on cli-rig/);
+    expect(stdout).toMatch(/seg0 +done on cli-rig, unverified/);
     expect(stdout).toMatch(/graph g_\S+ done/);
     expect(stdout).toMatch(/agg\/proof +\d+ bytes +http:\/\/127\.0\.0\.1:\d+\/v1\/blobs\/[0-9a-f]{64}/);
     const json = JSON.parse((await run(process.execPath, [bin, 'submit', graphFile, '--oracle', info.url, '--follow', '--json', '--interval-ms', '50'])).stdout);
