@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GalacticError, type ErrorCode } from '../errors.js';
 import type { CatalogEntry, GraphProblem } from '../protocol/index.js';
 import type { BlobStore } from './blobs.js';
+import { DASHBOARD_HTML, DASHBOARD_JS } from './dashboard.js';
 import { SHA256_HEX } from './blobs.js';
 import { validateGraph } from './graph.js';
 import type { OracleMetrics } from './metrics.js';
@@ -125,6 +126,18 @@ export function createApi(ctx: ApiContext) {
       }
     };
 
+    if (url.pathname === '/' || url.pathname === '/dashboard.js') {
+      methods(['GET']);
+      const js = url.pathname === '/dashboard.js';
+      const body = js ? DASHBOARD_JS : DASHBOARD_HTML;
+      res.writeHead(200, {
+        'content-type': js ? 'text/javascript; charset=utf-8' : 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        'x-content-type-options': 'nosniff',
+      });
+      return void res.end(body);
+    }
     if (url.pathname === '/healthz') {
       methods(['GET']);
       return sendJson(res, 200, { ok: true, oracleId: ctx.oracleId, version: ctx.version, ...scheduler.counts() });
