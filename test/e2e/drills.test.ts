@@ -1,0 +1,85 @@
+/** Failure drills on one machine: an oracle and several agents, each its own process and identity. */
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groth16Fixture, type Groth16Fixture } from '../helpers/groth16.js';
+import { waitUntil } from '../helpers/link-client.js';
+import { graphDone, processFixture, putBlob } from '../helpers/processes.js';
+
+const px = processFixture();
+let fx: Groth16Fixture;
+let root: string;
+
+beforeAll(async () => {
+  fx = await groth16Fixture('chain', { x: 3 });
+  root = mkdtempSync(join(tmpdir(), 'gd-'));
+  writeFileSync(join(root, 'agent.json'), JSON.stringify({ backoffBaseMs: 100, backoffMaxMs: 1000, prewarm: false, fullBenchmarkInBackground: false }));
+  writeFileSync(join(root, 'vkey.json'), JSON.stringify(fx.vkey));
+}, 300_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function network(names: string[]) {
+  const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', join(root, `oracle-${Date.now()}`), '--heartbeat-ms', '500']);
+  const agents = names.map((name) => {
+    const data = join(root, `${name}-${Date.now()}`);
+    return { name, data, ...px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', name, '--config', join(root, 'agent.json')]) };
+  });
+  for (const a of agents) await px.ready(a.data);
+  const [zkey, witness, vkey] = [await putBlob(oracle.url, fx.zkey), await putBlob(oracle.url, fx.wtns), await putBlob(oracle.url, join(root, 'vkey.json'))];
+  const submit = async () => {
+    const res = await fetch(`${oracle.url}/v1/graphs`, { method: 'POST', body: JSON.stringify({ ops: [{ id: 'p', name: 'zkp-singleton', params: { zkey: { blob: zkey }, witness: { blob: witness }, vkey: { blob: vkey } } }] }) });
+    return ((await res.json()) as { id: string }).id;
+  };
+  const provers = async () => (await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[];
+  return { oracle, agents, submit, provers };
+}
+
+/** The agent running a task, once its plugin reports progress. */
+async function busyAgent(agents: { name: string; data: string }[]) {
+  return waitUntil(async () => {
+    for (const a of agents) if ((await px.status(a.data)).running[0]?.progress > 0) return a;
+    return undefined;
+  }, 20_000, 'an agent proving');
+}
+
+describe('drills', () => {
+  it('an agent killed mid-task: the op is rescheduled to another agent and the killed prover excluded', async () => {
+    const { oracle, agents, submit, provers } = await network(['drill-a', 'drill-b']);
+    const id = await submit();
+    const victim = (await busyAgent(agents)) as (typeof agents)[number];
+    (agents.find((a) => a.name === victim.name) as any).child.kill('SIGKILL');
+    const g = await graphDone(oracle.url, id);
+    const survivor = agents.find((a) => a.name !== victim.name)!;
+    expect(g.ops[0].attempts.map((a: any) => [a.proverName, a.outcome])).toEqual([[victim.name, 'lost'], [survivor.name, 'done']]);
+    expect(g.ops[0].verification).toBe('verified');
+    const killed = (await provers()).find((p) => p.name === victim.name);
+    expect(killed).toMatchObject({ state: 'offline', penalty: { consecutiveFailures: 1 } });
+    expect(killed.penalty.excludedUntil).toBeGreaterThan(Date.now());
+  });
+
+  it('a plugin that crashes mid-task: the agent reports it, the op completes elsewhere, nothing is counted twice', async () => {
+    const { oracle, agents, submit, provers } = await network(['crash-a', 'crash-b']);
+    const id = await submit();
+    const victim = (await busyAgent(agents))!;
+    // The plugin process of that agent's task: the one whose working directory is under its data dir.
+    const plugins = readdirSync('/proc').filter((pid) => {
+      try {
+        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('plugins/groth16/main.mjs') && readlinkSync(`/proc/${pid}/cwd`).startsWith(victim.data);
+      } catch {
+        return false;
+      }
+    });
+    expect(plugins.length).toBeGreaterThan(0);
+    for (const pid of plugins) process.kill(Number(pid), 'SIGKILL');
+    const g = await graphDone(oracle.url, id);
+    const outcomes = g.ops[0].attempts.map((a: any) => [a.proverName, a.outcome]);
+    expect(outcomes[0]).toEqual([victim.name, 'failed']);
+    expect(g.ops[0].attempts[0].reason).toMatch(/GAL_ERR_PLUGIN_CRASHED/);
+    expect(outcomes.at(-1)![1]).toBe('done');
+    expect(g.ops[0].attempts.filter((a: any) => a.outcome === 'done')).toHaveLength(1);
+    expect((await provers()).find((p) => p.name === victim.name).penalty.consecutiveFailures).toBe(1);
+    // The agent itself survived its plugin.
+    expect((await px.status(victim.data)).state).toBe('ready');
+  });
+});
