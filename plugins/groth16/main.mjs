@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKernels } from '../../dist/kernels/index.js';
+import { BUNDLE_KIND, checkSegments, commitment } from '../../dist/plugins/groth16/bundle.js';
 import { readWtns } from '../../dist/plugins/groth16/files.js';
+import { prepareKey } from '../../dist/plugins/groth16/verify.js';
 import { Groth16Prover } from '../../dist/plugins/groth16/prover.js';
 import { PluginError, servePlugin } from '../../dist/plugins/sdk/index.js';
 
@@ -30,11 +32,55 @@ async function proverFor(input) {
   return { key, prover: provers.get(key) };
 }
 
+/**
+ * zkp-aggregation: verifies every input segment's proof with the segments'
+ * key (input `vkey`), checks that they chain, and outputs the bundle with a
+ * Poseidon commitment to all of it.
+ */
+async function aggregate(ctx) {
+  const vkeyInput = ctx.inputs.find((i) => i.name === 'vkey');
+  if (!vkeyInput) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input named "vkey" (the segments\' verification key)');
+  let key;
+  try {
+    key = prepareKey(JSON.parse(bytesOf(vkeyInput).toString('utf8')));
+  } catch (err) {
+    throw new PluginError('GAL_ERR_INVALID_INPUT', err.message);
+  }
+  // Inputs arrive as <op>/<output>, in the order of the op's inputs.
+  const segments = [];
+  for (const input of ctx.inputs) {
+    const slash = input.name.lastIndexOf('/');
+    if (slash < 0) continue;
+    const op = input.name.slice(0, slash), file = input.name.slice(slash + 1);
+    let segment = segments.find((s) => s.op === op);
+    if (!segment) segments.push((segment = { op }));
+    try {
+      if (file === 'proof.json') segment.proof = JSON.parse(bytesOf(input).toString('utf8'));
+      if (file === 'public.json') segment.publicSignals = JSON.parse(bytesOf(input).toString('utf8'));
+    } catch {
+      throw new PluginError('GAL_ERR_INVALID_INPUT', `${input.name} is not JSON`);
+    }
+  }
+  const problem = checkSegments(key, segments);
+  if (problem) throw new PluginError('GAL_ERR_INVALID_INPUT', problem);
+  ctx.progress(0.8);
+  const bundle = {
+    kind: BUNDLE_KIND,
+    segments,
+    start: segments[0].publicSignals[1],
+    end: segments.at(-1).publicSignals[0],
+    commitment: await commitment(kernels, segments),
+  };
+  const file = join(ctx.outputDir, 'bundle.json');
+  writeFileSync(file, JSON.stringify(bundle));
+  return { outputs: [{ name: 'bundle.json', path: file }], metrics: { segments: segments.length } };
+}
+
 await servePlugin({
   info: {
     name: 'groth16',
     version: '1.0.0',
-    taskTypes: ['zkp-singleton', 'zkp-continuation'],
+    taskTypes: ['zkp-singleton', 'zkp-continuation', 'zkp-aggregation'],
     modes: ['efficient', 'performance'],
     resources: { minCores: 1, minMemoryMb: 512, gpus: 0 },
   },
@@ -47,6 +93,7 @@ await servePlugin({
     initKey = loaded.key;
   },
   async prove(ctx) {
+    if (ctx.taskType === 'zkp-aggregation') return aggregate(ctx);
     const wtnsInput = ctx.inputs.find((i) => i.name === 'witness' || i.name.endsWith('/witness'));
     if (!wtnsInput) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input named "witness" (a .wtns file)');
     const zkeyInput = ctx.inputs.find((i) => i.name === 'zkey' || i.name.endsWith('/zkey'));

@@ -1,5 +1,7 @@
 /** `galactic submit GRAPH.json`: submits a graph to an oracle and, with --follow, follows it to the end. */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { GalacticError, isErrorCode } from '../errors.js';
 import { DEFAULT_PORT } from '../oracle/config.js';
@@ -18,7 +20,7 @@ const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 async function call(url: string, init: RequestInit, token: string | undefined): Promise<any> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
   } catch (err) {
     throw new GalacticError('GAL_ERR_ORACLE_UNREACHABLE', `Expected an oracle at ${new URL(url).origin} but ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
   }
@@ -46,6 +48,38 @@ function readGraph(path: string): unknown {
   }
 }
 
+/**
+ * `{"file": "path"}` anywhere in the graph's params: uploads the file (path
+ * relative to the graph file) and puts its blob reference in its place.
+ */
+async function uploadFiles(graph: unknown, graphFile: string, base: string, token: string | undefined): Promise<void> {
+  const uploaded = new Map<string, string>();
+  const visit = async (value: unknown): Promise<unknown> => {
+    if (Array.isArray(value)) return Promise.all(value.map(visit));
+    if (!value || typeof value !== 'object') return value;
+    const o = value as Record<string, unknown>;
+    if (typeof o.file === 'string' && Object.keys(o).length === 1) {
+      const path = resolve(dirname(graphFile), o.file);
+      if (!uploaded.has(path)) {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(path);
+        } catch {
+          throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a readable file at ${path} (referenced by the graph) but there is none; for the examples, run npm run demo:prepare`);
+        }
+        const sha = createHash('sha256').update(bytes).digest('hex');
+        await call(`${base}/v1/blobs/${sha}`, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': 'application/octet-stream' } }, token);
+        uploaded.set(path, sha);
+      }
+      return { blob: uploaded.get(path) };
+    }
+    for (const [k, v] of Object.entries(o)) o[k] = await visit(v);
+    return o;
+  };
+  for (const op of ((graph as { ops?: unknown[] })?.ops ?? []) as Record<string, unknown>[])
+    if (op && typeof op === 'object' && op.params) op.params = await visit(op.params);
+}
+
 export function registerSubmit(program: Command): void {
   program
     .command('submit')
@@ -60,6 +94,7 @@ export function registerSubmit(program: Command): void {
       reportErrors('submit', async () => {
         const base = flags.oracle.replace(/\/+$/, '');
         const graph = readGraph(file);
+        await uploadFiles(graph, file, base, flags.token);
         const submitted = await call(`${base}/v1/graphs`, { method: 'POST', body: JSON.stringify(graph) }, flags.token);
         const out = (line: string) => !flags.json && process.stdout.write(line + '\n');
         out(`submitted ${submitted.id}: ${submitted.gas.toLocaleString('en-US')} gas, price ${submitted.price}`);

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { loadKernels } from '../kernels/index.js';
+import { BUNDLE_KIND, commitment, type Bundle } from '../plugins/groth16/bundle.js';
 import { LINK_PATH, type CatalogEntry } from '../protocol/index.js';
 import { VERSION } from '../version.js';
 import { BlobStore } from './blobs.js';
@@ -13,7 +15,7 @@ import { parseOracleConfig, type OracleConfig, type OracleConfigInput } from './
 import { createApi } from './http.js';
 import { LinkServer } from './link.js';
 import { OracleMetrics } from './metrics.js';
-import { Scheduler, systemClock, type Clock, type ResultCheck } from './scheduler.js';
+import { Scheduler, systemClock, type Clock, type ResultCheck, type Verdict } from './scheduler.js';
 import { VerifyPool } from './verify/pool.js';
 import { OracleStore } from './store.js';
 import { TokenAuthority } from './tokens.js';
@@ -72,8 +74,26 @@ export class Oracle {
   }
 }
 
+/** A continuation bundle counts when every segment verifies, they chain, and the commitment is theirs. */
+async function checkBundle(key: string, text: string, pool: VerifyPool): Promise<Verdict> {
+  let bundle: Bundle;
+  try {
+    bundle = JSON.parse(text) as Bundle;
+    if (bundle.kind !== BUNDLE_KIND || !Array.isArray(bundle.segments)) throw new Error('not a continuation bundle');
+  } catch (err) {
+    return { kind: 'invalid', reason: `bundle.json: ${(err as Error).message}` };
+  }
+  const v = await pool.segments(key, JSON.stringify(bundle.segments));
+  if (!v.valid) return { kind: 'invalid', reason: `the bundle does not verify: ${v.reason}` };
+  const expected = await commitment(await loadKernels({ backend: 'cpu' }), bundle.segments).catch(() => null);
+  if (expected === null || expected !== bundle.commitment) return { kind: 'invalid', reason: 'the bundle commitment is not the commitment of its segments' };
+  const first = bundle.segments[0]!, last = bundle.segments.at(-1)!;
+  if (bundle.start !== first.publicSignals[1] || bundle.end !== last.publicSignals[0]) return { kind: 'invalid', reason: 'the bundle start or end is not its segments\'' };
+  return { kind: 'valid' };
+}
+
 /** Proof outputs larger than this are not proofs. */
-const MAX_PROOF_BYTES = 1024 * 1024;
+const MAX_PROOF_BYTES = 4 * 1024 * 1024;
 
 /**
  * How results are checked: the op's catalog entry names the verifier; an op
@@ -91,9 +111,11 @@ function resultCheck(catalog: readonly CatalogEntry[], blobs: BlobStore, pool: V
       const ref = outputs.find((o) => o.name === name);
       return ref ? blobs.readBytes(ref.sha256, MAX_PROOF_BYTES)?.toString('utf8') ?? null : null;
     };
-    const proof = text('proof.json'), publicSignals = text('public.json');
-    if (proof === null || publicSignals === null) return { kind: 'invalid', reason: 'the result has no proof.json and public.json outputs' };
     try {
+      const bundleText = text('bundle.json');
+      if (bundleText !== null) return await checkBundle(key.toString('utf8'), bundleText, pool);
+      const proof = text('proof.json'), publicSignals = text('public.json');
+      if (proof === null || publicSignals === null) return { kind: 'invalid', reason: 'the result has no proof.json and public.json outputs (nor a bundle.json)' };
       const v = await pool.groth16(key.toString('utf8'), publicSignals, proof);
       return v.valid ? { kind: 'valid' } : { kind: 'invalid', reason: `the proof does not verify: ${v.reason}` };
     } catch (err) {

@@ -6,7 +6,7 @@ import { loadKernels } from '../../src/kernels/index.js';
 import type { Oracle } from '../../src/oracle/index.js';
 import { readWtns } from '../../src/plugins/groth16/files.js';
 import { Groth16Prover } from '../../src/plugins/groth16/prover.js';
-import { prepareKey, verifyGroth16 } from '../../src/oracle/verify/groth16.js';
+import { prepareKey, verifyGroth16 } from '../../src/plugins/groth16/verify.js';
 import { groth16Fixture, type Groth16Fixture } from '../helpers/groth16.js';
 import { waitUntil, type LinkClient } from '../helpers/link-client.js';
 import { getJson, oracleFixture, submitGraph } from '../helpers/oracle.js';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { VerifierError } from './groth16.js';
+import { VerifierError } from '../../plugins/groth16/verify.js';
 
 export type Verdict = { valid: true } | { valid: false; reason: string };
 
@@ -55,6 +55,15 @@ export class VerifyPool {
 
   /** Verifies a Groth16 proof (snarkjs JSON texts). Rejects with VerifierError for the verifier's own failures. */
   groth16(key: string, publicSignals: string, proof: string): Promise<Verdict> {
+    return this.request({ key, publicSignals, proof });
+  }
+
+  /** Verifies every segment of a continuation bundle and that they chain (segments: JSON text). */
+  segments(key: string, segments: string): Promise<Verdict> {
+    return this.request({ key, segments });
+  }
+
+  private request(body: Record<string, string>): Promise<Verdict> {
     const worker = this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -64,7 +73,7 @@ export class VerifyPool {
         void worker.terminate();
       }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ id, key, publicSignals, proof });
+      worker.postMessage({ id, ...body });
     });
   }
 
