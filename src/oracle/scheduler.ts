@@ -91,6 +91,8 @@ export class Attempt {
   signature: string | null = null;
   /** true: its proof verified; false: it did not; null: no verifier ran. */
   verified: boolean | null = null;
+  /** What the agent reported with its result (wallMs, proveMs, …). */
+  metrics: Record<string, number> | null = null;
   progress = 0;
   /** The verification of its result in flight (a repeated result waits for it). */
   verifying: Promise<Ack> | null = null;
@@ -433,6 +435,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.store.transaction(() => {
       a.outputs = msg.outputs;
       a.signature = msg.signature;
+      a.metrics = msg.metrics;
       if (verdict.kind === 'invalid') {
         a.verified = false;
         this.endAttempt(a, 'invalid', verdict.reason, true);
@@ -633,7 +636,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     a.outcome = outcome;
     a.reason = reason;
     a.endedAt = now;
-    this.store.endAttempt({ task_id: a.taskId, ended_at: now, outcome, reason, outputs: a.outputs, signature: a.signature, verified: a.verified });
+    this.store.endAttempt({ task_id: a.taskId, ended_at: now, outcome, reason, outputs: a.outputs, signature: a.signature, verified: a.verified, metrics: a.metrics });
     const p = this.provers.get(a.proverId);
     if (p) {
       if (releaseSlot) p.occupied.delete(a.taskId);
@@ -822,6 +825,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       reason: a.reason,
       verified: a.verified,
       signature: a.signature,
+      metrics: a.metrics,
     };
   }
 
@@ -908,6 +912,7 @@ function rebuildGraph(graph: GraphRow, ops: OpRow[], attempts: AttemptRow[]): Gr
     a.outputs = row.outputs ? JSON.parse(row.outputs) : null;
     a.signature = row.signature;
     a.verified = row.verified === null ? null : row.verified === 1;
+    a.metrics = row.metrics ? JSON.parse(row.metrics) : null;
     if (a.outcome === 'rejected') op.refusedBy.add(a.proverId);
     op.attempts.push(a);
   }

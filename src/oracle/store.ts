@@ -35,6 +35,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE tokens (hash TEXT PRIMARY KEY, role TEXT NOT NULL, label TEXT, created_at INTEGER NOT NULL);`,
   // 2: whether each result's proof verified.
   `ALTER TABLE attempts ADD COLUMN verified INTEGER;`,
+  // 3: the metrics an agent reported with its result.
+  `ALTER TABLE attempts ADD COLUMN metrics TEXT;`,
 ];
 
 export interface GraphRow {
@@ -76,6 +78,7 @@ export interface AttemptRow {
   outputs: string | null;
   signature: string | null;
   verified: number | null;
+  metrics: string | null;
 }
 
 export interface ProverRow {
@@ -123,7 +126,7 @@ export class OracleStore {
       ),
       acceptAttempt: db.prepare('UPDATE attempts SET accepted_at = ? WHERE task_id = ?'),
       endAttempt: db.prepare(
-        'UPDATE attempts SET ended_at = @ended_at, outcome = @outcome, reason = @reason, outputs = @outputs, signature = @signature, verified = @verified WHERE task_id = @task_id',
+        'UPDATE attempts SET ended_at = @ended_at, outcome = @outcome, reason = @reason, outputs = @outputs, signature = @signature, verified = @verified, metrics = @metrics WHERE task_id = @task_id',
       ),
       upsertProver: db.prepare(
         `INSERT INTO provers (id, name, public_key, seq, device, power, task_types, slots, first_seen, last_seen, consecutive_failures, excluded_until, banned)
@@ -184,8 +187,13 @@ export class OracleStore {
   acceptAttempt(taskId: string, at: number): void {
     this.stmt.acceptAttempt.run(at, taskId);
   }
-  endAttempt(row: { task_id: string; ended_at: number; outcome: AttemptOutcome; reason: string | null; outputs: BlobRef[] | null; signature: string | null; verified: boolean | null }): void {
-    this.stmt.endAttempt.run({ ...row, outputs: row.outputs ? JSON.stringify(row.outputs) : null, verified: row.verified === null ? null : row.verified ? 1 : 0 });
+  endAttempt(row: { task_id: string; ended_at: number; outcome: AttemptOutcome; reason: string | null; outputs: BlobRef[] | null; signature: string | null; verified: boolean | null; metrics: Record<string, number> | null }): void {
+    this.stmt.endAttempt.run({
+      ...row,
+      outputs: row.outputs ? JSON.stringify(row.outputs) : null,
+      verified: row.verified === null ? null : row.verified ? 1 : 0,
+      metrics: row.metrics ? JSON.stringify(row.metrics) : null,
+    });
   }
 
   upsertProver(row: ProverRow): void {

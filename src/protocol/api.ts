@@ -39,6 +39,8 @@ export interface AttemptView {
   verified: boolean | null;
   /** The prover's ed25519 signature of its result (PROTOCOL.md §2). */
   signature: string | null;
+  /** The metrics the agent sent with its result. */
+  metrics: Record<string, number> | null;
 }
 
 export interface ProverView {
