@@ -19,8 +19,8 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function network(names: string[]) {
-  const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', join(root, `oracle-${Date.now()}`), '--heartbeat-ms', '500']);
+async function network(names: string[], oracleArgs: string[] = []) {
+  const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', join(root, `oracle-${Date.now()}`), '--heartbeat-ms', '500', ...oracleArgs]);
   const agents = names.map((name) => {
     const data = join(root, `${name}-${Date.now()}`);
     return { name, data, ...px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', name, '--config', join(root, 'agent.json')]) };
@@ -33,6 +33,19 @@ async function network(names: string[]) {
   };
   const provers = async () => (await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[];
   return { oracle, agents, submit, provers };
+}
+
+/** Kills the plugin processes an agent runs (those working under its data dir). */
+function killPlugins(data: string): number {
+  const pids = readdirSync('/proc').filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('plugins/groth16/main.mjs') && readlinkSync(`/proc/${pid}/cwd`).startsWith(data);
+    } catch {
+      return false;
+    }
+  });
+  for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+  return pids.length;
 }
 
 /** The agent running a task, once its plugin reports progress. */
@@ -62,16 +75,7 @@ describe('drills', () => {
     const { oracle, agents, submit, provers } = await network(['crash-a', 'crash-b']);
     const id = await submit();
     const victim = (await busyAgent(agents))!;
-    // The plugin process of that agent's task: the one whose working directory is under its data dir.
-    const plugins = readdirSync('/proc').filter((pid) => {
-      try {
-        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('plugins/groth16/main.mjs') && readlinkSync(`/proc/${pid}/cwd`).startsWith(victim.data);
-      } catch {
-        return false;
-      }
-    });
-    expect(plugins.length).toBeGreaterThan(0);
-    for (const pid of plugins) process.kill(Number(pid), 'SIGKILL');
+    expect(killPlugins(victim.data)).toBeGreaterThan(0);
     const g = await graphDone(oracle.url, id);
     const outcomes = g.ops[0].attempts.map((a: any) => [a.proverName, a.outcome]);
     expect(outcomes[0]).toEqual([victim.name, 'failed']);
@@ -81,5 +85,26 @@ describe('drills', () => {
     expect((await provers()).find((p) => p.name === victim.name).penalty.consecutiveFailures).toBe(1);
     // The agent itself survived its plugin.
     expect((await px.status(victim.data)).state).toBe('ready');
+  });
+
+  it('a prover that keeps failing is banned for good, and the machine returns under a new name to finish the graph', async () => {
+    // No exclusion window, so the failing prover gets the op back at once and fails it four times in a row.
+    const { oracle, agents, submit, provers } = await network(['unlucky'], ['--exclusion-window-ms', '0']);
+    const [unlucky] = agents;
+    const id = await submit();
+    const failed = async () => ((await (await fetch(`${oracle.url}/v1/graphs/${id}`)).json()) as any).ops[0].attempts.filter((a: any) => a.outcome === 'failed').length;
+    for (let i = 0; i < 4; i++) {
+      // Kill the task's plugin as soon as it exists: every attempt ends as a crash of this prover.
+      await waitUntil(async () => (await px.status(unlucky!.data).catch(() => null))?.running.length > 0 && killPlugins(unlucky!.data) > 0, 20_000, `attempt ${i + 1} running`);
+      await waitUntil(async () => (await failed()) === i + 1, 10_000, `failure ${i + 1} counted`);
+    }
+    expect(await px.exited((unlucky as any).child)).toBe(3);
+    expect((await provers()).find((p) => p.name === 'unlucky')).toMatchObject({ state: 'banned', penalty: { banned: true, consecutiveFailures: 4 } });
+    // Same machine, same key, a new name: it gets in and finishes the graph.
+    px.agent(['--oracle', oracle.url, '--data-dir', unlucky!.data, '--name', 'lucky', '--config', join(root, 'agent.json')]);
+    const g = await graphDone(oracle.url, id);
+    const outcomes = g.ops[0].attempts.map((a: any) => [a.proverName, a.outcome]);
+    expect(outcomes).toEqual([...Array(4).fill(['unlucky', 'failed']), ['lucky', 'done']]);
+    expect(g.ops[0].verification).toBe('verified');
   });
 });
