@@ -68,7 +68,7 @@ describe('galactic agent against a galactic oracle', () => {
     expect(prover).toMatchObject({ name: 'rig-1', state: 'online', device: { schema: 'galactic/device/1' } });
     expect(prover.power.gasPerSecond).toBeGreaterThan(0);
     expect(prover.power.kernels.msm).toBeGreaterThan(0);
-    expect(prover.taskTypes).toEqual([{ plugin: 'groth16', ops: ['zkp-singleton', 'zkp-continuation'], modes: ['efficient', 'performance'] }]);
+    expect(prover.taskTypes).toEqual([{ plugin: 'groth16', ops: ['zkp-singleton', 'zkp-continuation', 'zkp-aggregation'], modes: ['efficient', 'performance'] }]);
     const seen = prover.lastSeen;
     await waitUntil(async () => ((await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[])[0].lastSeen > seen, 5000, 'a heartbeat');
 
