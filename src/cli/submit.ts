@@ -84,7 +84,7 @@ export function registerSubmit(program: Command): void {
   program
     .command('submit')
     .description('submit a computation graph to an oracle; --follow prints each op as it moves until the graph ends')
-    .argument('<graph>', 'the graph, a JSON file (docs/protocol.md §3)')
+    .argument('<graph>', 'the graph, a JSON file (docs/protocol.md §3); {"file": PATH} params are uploaded as blobs first')
     .option('--oracle <url>', 'the oracle', process.env.GALACTIC_ORACLE ?? `http://127.0.0.1:${DEFAULT_PORT}`)
     .option('--token <token>', 'requester token (default $GALACTIC_TOKEN)', process.env.GALACTIC_TOKEN)
     .option('--follow', 'follow the graph to the end; exit 0 when done, 1 when it failed or was cancelled')
