@@ -153,7 +153,11 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
         pingMs: this.config.pingMs,
         backoffBaseMs: this.config.backoffBaseMs,
         backoffMaxMs: this.config.backoffMaxMs,
-        onWelcome: (w) => void this.onWelcome(w).catch((err) => this.fail(err)),
+        onWelcome: (w) => void this.onWelcome(w).catch((err) => {
+          // The catalog or a plugin could not be had now (the oracle restarting, say): try again on the next connection.
+          this.log.warn({ error: (err as Error).message }, 'could not get ready; reconnecting');
+          this.link?.drop();
+        }),
         onMessage: (m) => this.onMessage(m),
         onDown: (reason) => this.onDown(reason),
         onFatal: (code, errorCode, reason) => this.onFatal(code, errorCode, reason),
@@ -192,7 +196,10 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
     this.heartbeatMs = w.heartbeatMs;
     this.log.info({ proverId: w.proverId, resume: w.resume.length }, 'authenticated');
     // The network's order: catalog → images → warm plugins → register. Once per agent run.
-    this.pluginsReady ??= this.preparePlugins();
+    this.pluginsReady ??= this.preparePlugins().catch((err) => {
+      this.pluginsReady = null;
+      throw err;
+    });
     await this.pluginsReady;
     this.register();
     this.startHeartbeats();

@@ -132,6 +132,11 @@ export class AgentLink {
     });
   }
 
+  /** Drops the current connection; the usual backoff brings it back. */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
