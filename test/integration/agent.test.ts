@@ -34,8 +34,14 @@ function fastConfig(extra: Record<string, unknown> = {}): string {
   return file;
 }
 
-/** Waits until the task has its inputs and the plugin reports progress. */
-const proving = (data: string) => waitUntil(async () => (await px.status(data)).running[0]?.progress > 0, 20_000, 'task proving');
+/** Waits until the task has its inputs and the plugin reports progress (polled tightly: small proofs are quick). */
+async function proving(data: string): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!((await px.status(data)).running[0]?.progress > 0)) {
+    if (Date.now() > end) throw new Error('timed out waiting for the task to be proving');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 async function proofGraph(url: string, opId = 'proof') {
   const zkey = await putBlob(url, fx.zkey), witness = await putBlob(url, fx.wtns);
