@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { GalacticError } from '../errors.js';
 import type { TaskMode } from '../protocol/index.js';
 import { PluginClient, type StartEnd } from './client.js';
 import type { ExitStatus, InstanceHandle, InstanceSpec, TaskDriver } from './drivers/types.js';
@@ -144,7 +145,7 @@ export class PluginHost {
   /** A plugin's Info: from its warm instance, or from a short-lived one. */
   async describe(plugin: string): Promise<PluginInfo> {
     const reg = this.plugins.get(plugin);
-    if (!reg) throw new Error(`no plugin ${plugin}`);
+    if (!reg) throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a registered plugin for plugin but received ${JSON.stringify(plugin)}`);
     const warm = this.warm.get(plugin);
     if (warm) return (await warm).info;
     const inst = await this.startInstance({ ...reg, init: undefined }, `${plugin}#describe`);
@@ -158,7 +159,7 @@ export class PluginHost {
   /** Starts (or reuses) the warm instance of a plugin and runs Init: what an agent does at start-up for performance mode. */
   async prewarm(plugin: string): Promise<void> {
     const reg = this.plugins.get(plugin);
-    if (!reg) throw new Error(`no plugin ${plugin}`);
+    if (!reg) throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a registered plugin for plugin but received ${JSON.stringify(plugin)}`);
     const inst = await this.warmInstance(reg);
     this.armIdle(inst);
   }

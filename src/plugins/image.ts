@@ -11,6 +11,7 @@ import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileS
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GalacticError } from '../errors.js';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APP = '/app';
@@ -49,7 +50,7 @@ function packageDir(name: string, fromDir: string): string {
   for (let dir = fromDir; ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules', name);
     if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dirname(dir) === dir) throw new Error(`cannot find the npm package ${name} from ${fromDir}`);
+    if (dirname(dir) === dir) throw new GalacticError('GAL_ERR_CONFIG', `Expected the npm package ${name} to be installed but it is not found from ${fromDir}`);
   }
 }
 
@@ -74,7 +75,7 @@ function sharedLibraries(binary: string): string[] {
 }
 
 export async function buildPluginImage(recipe: ImageRecipe, outDir: string): Promise<BuiltImage> {
-  if (!existsSync(join(PACKAGE_ROOT, 'dist'))) throw new Error('dist/ is missing: build the package first (npm install)');
+  if (!existsSync(join(PACKAGE_ROOT, 'dist'))) throw new GalacticError('GAL_ERR_CONFIG', 'Expected the built package (dist/) but it is missing: run npm install');
   const staging = mkdtempSync(join(tmpdir(), 'galactic-image-'));
   try {
     const rootfs = join(staging, 'rootfs');

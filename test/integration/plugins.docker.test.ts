@@ -4,8 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerDriver, PluginHost, buildPluginImage, type BuiltImage, type TaskRequest } from '../../src/plugins/index.js';
+import { DockerDriver, PluginHost, buildPluginImage, type BuiltImage } from '../../src/plugins/index.js';
 import { dockerAvailable } from '../helpers/docker.js';
+import { behaviourTask } from '../helpers/plugins.js';
 import { waitUntil } from '../helpers/link-client.js';
 
 const docker = await dockerAvailable();
@@ -17,7 +18,6 @@ describe.skipIf(!docker.ok)('docker driver', () => {
   let image: BuiltImage;
   let driver: DockerDriver;
   let host: PluginHost;
-  let n = 0;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gd-'));
@@ -35,16 +35,6 @@ describe.skipIf(!docker.ok)('docker driver', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const task = (mode: 'efficient' | 'performance', params: Record<string, unknown>, extra: Partial<TaskRequest> = {}): TaskRequest => ({
-    plugin: 'behaviour',
-    taskId: `t_${++n}`,
-    taskType: 'zkp-singleton',
-    mode,
-    inputs: [{ name: 'witness', data: Buffer.from('w') }],
-    params,
-    deadlineMs: Date.now() + 20_000,
-    ...extra,
-  });
 
   it('refuses a tarball whose hash is not the one given', async () => {
     await expect(driver.loadTarball(image.tarball, '0'.repeat(64))).rejects.toThrow(/hashes to/);
@@ -54,19 +44,19 @@ describe.skipIf(!docker.ok)('docker driver', () => {
   it.each(['efficient', 'performance'] as const)('proves and ends misbehaviour cleanly, %s mode', async (mode) => {
     const input = join(dir, `input-${mode}.bin`);
     writeFileSync(input, 'file input', { mode: 0o600 });
-    const ok = await host.run(task(mode, {}, { inputs: [{ name: 'witness', path: input }] }));
+    const ok = await host.run(behaviourTask(mode, {}, { inputs: [{ name: 'witness', path: input }] }));
     expect(ok.status).toBe('done');
-    expect(await host.run(task(mode, { behaviour: 'fail' }))).toMatchObject({ status: 'failed', code: 'GAL_ERR_TEST_FAILURE' });
-    expect(await host.run(task(mode, { behaviour: 'crash' }))).toMatchObject({ status: 'crashed', code: 'GAL_ERR_PLUGIN_CRASHED' });
-    expect(await host.run(task(mode, { behaviour: 'hang' }, { deadlineMs: Date.now() + 500 }))).toMatchObject({ status: 'timeout', forced: false });
+    expect(await host.run(behaviourTask(mode, { behaviour: 'fail' }))).toMatchObject({ status: 'failed', code: 'GAL_ERR_TEST_FAILURE' });
+    expect(await host.run(behaviourTask(mode, { behaviour: 'crash' }))).toMatchObject({ status: 'crashed', code: 'GAL_ERR_PLUGIN_CRASHED' });
+    expect(await host.run(behaviourTask(mode, { behaviour: 'hang' }, { deadlineMs: Date.now() + 500 }))).toMatchObject({ status: 'timeout', forced: false });
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 300);
-    expect(await host.run(task(mode, { behaviour: 'ignore-stop' }, { signal: abort.signal }))).toMatchObject({ status: 'cancelled', forced: true });
-    expect((await host.run(task(mode, {}))).status).toBe('done');
+    expect(await host.run(behaviourTask(mode, { behaviour: 'ignore-stop' }, { signal: abort.signal }))).toMatchObject({ status: 'cancelled', forced: true });
+    expect((await host.run(behaviourTask(mode, {}))).status).toBe('done');
   });
 
   it('runs the plugin with no network, a read-only root, no capabilities and no root user', async () => {
-    const o = await host.run(task('efficient', { behaviour: 'sandbox' }));
+    const o = await host.run(behaviourTask('efficient', { behaviour: 'sandbox' }));
     expect(o.status).toBe('done');
     if (o.status !== 'done') return;
     const facts = JSON.parse(o.outputs[0]!.data.toString());

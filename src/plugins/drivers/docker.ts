@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { chownSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { GalacticError } from '../../errors.js';
 import { SOCKET_ENV, WORKDIR_ENV } from '../proto.js';
 import type { ExitStatus, InstanceHandle, InstanceSpec, InstanceStats, TaskDriver } from './types.js';
 
@@ -69,7 +70,7 @@ export class DockerDriver implements TaskDriver {
    */
   async ensureImage(ref: string): Promise<string> {
     const m = PINNED.exec(ref);
-    if (!m) throw new Error(`expected an image pinned by digest (name@sha256:…) but received ${JSON.stringify(ref)}`);
+    if (!m) throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected an image pinned by digest (name@sha256:…) for image but received ${JSON.stringify(ref)}`);
     const local = await this.localImage(ref, m[2]!);
     if (local) return local;
     const stream = await this.docker.pull(ref);
@@ -96,13 +97,13 @@ export class DockerDriver implements TaskDriver {
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
     const actual = hash.digest('hex');
-    if (actual !== sha256) throw new Error(`image tarball ${path} hashes to ${actual}, expected ${sha256}`);
+    if (actual !== sha256) throw new GalacticError('GAL_ERR_BLOB_HASH', `Expected an image tarball hashing to ${sha256} but ${path} hashes to ${actual}`);
     const stream = await this.docker.loadImage(createReadStream(path));
     await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
   }
 
   async start(spec: InstanceSpec): Promise<InstanceHandle> {
-    if (!spec.image) throw new Error(`plugin ${spec.plugin}: the docker driver needs an image`);
+    if (!spec.image) throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected an image for plugin ${spec.plugin} (the docker driver runs images) but received none`);
     const image = await this.ensureImage(spec.image);
     const root = process.getuid?.() === 0;
     if (root) for (const dir of [spec.socketDir, spec.workDir]) chownSync(dir, NOBODY, NOBODY);

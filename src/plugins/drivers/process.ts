@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GalacticError } from '../../errors.js';
 import { SOCKET_ENV, WORKDIR_ENV } from '../proto.js';
 import { within } from '../within.js';
 import type { ExitStatus, InstanceHandle, InstanceSpec, InstanceStats, TaskDriver } from './types.js';
@@ -32,7 +33,7 @@ export class ProcessDriver implements TaskDriver {
   }
 
   async start(spec: InstanceSpec): Promise<InstanceHandle> {
-    if (!spec.command?.length) throw new Error(`plugin ${spec.plugin}: the process driver needs a command`);
+    if (!spec.command?.length) throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a command for plugin ${spec.plugin} (the process driver runs executables) but received none`);
     const socketPath = join(spec.socketDir, 'plugin.sock');
     const log = openSync(join(spec.socketDir, 'plugin.log'), 'a', 0o600);
     try {
