@@ -143,6 +143,8 @@ export class OpRun {
 
 export class GraphRun {
   status: GraphStatus = 'pending';
+  /** Ops done so far: the graph is done when this reaches ops.size. */
+  doneOps = 0;
   endedAt: number | null = null;
   error: string | null = null;
   readonly ops = new Map<string, OpRun>();
@@ -293,10 +295,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const run = this.graphs.get(id);
     if (!run) return false;
     if (run.status === 'done' || run.status === 'failed' || run.status === 'cancelled') return true;
-    this.store.transaction(() => {
-      for (const op of run.ops.values()) for (const a of op.active) this.cancelAttempt(a, 'cancelled', 'cancelled');
-      this.endGraph(run, 'cancelled', null);
-    });
+    this.store.transaction(() => this.stopGraph(run, 'cancelled', null, 'cancelled'));
     this.queueDispatch();
     return true;
   }
@@ -444,8 +443,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       } else if (verdict.kind === 'verifier-error') {
         const run = a.op.graph;
         this.endAttempt(a, 'cancelled', `not verified: ${verdict.reason}`, true);
-        for (const op of run.ops.values()) for (const other of op.active) this.cancelAttempt(other, 'cancelled', 'the graph failed');
-        if (this.graphs.has(run.id)) this.endGraph(run, 'failed', `op ${a.op.op.id}: the oracle could not verify results: ${verdict.reason}`);
+        if (this.graphs.has(run.id)) this.stopGraph(run, 'failed', `op ${a.op.op.id}: the oracle could not verify results: ${verdict.reason}`, 'the graph failed');
         ack = { accepted: false, reason: `the oracle could not verify the result: ${verdict.reason}` };
       } else {
         a.verified = verdict.kind === 'valid' ? true : null;
@@ -459,7 +457,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return ack!;
   }
 
-  fail(prover: Prover, taskId: string, code: string, reason: string): { accepted: boolean; reason?: string } {
+  fail(prover: Prover, taskId: string, code: string, reason: string): Ack {
     const a = this.tasks.get(taskId) ?? this.restoreAttempt(taskId);
     if (!a || a.proverId !== prover.id) return { accepted: false, reason: 'no such task for this prover' };
     if (!a.active) {
@@ -649,9 +647,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (op.status === 'done' || op.status === 'failed' || op.graph.status === 'cancelled') return;
     if (COUNTED.has(outcome) && op.failures >= this.config.maxFailuresPerOp) {
       this.setOpStatus(op, 'failed');
-      for (const other of op.active) this.cancelAttempt(other, 'cancelled', 'the op failed');
-      for (const graphOp of op.graph.ops.values()) for (const other of graphOp.active) this.cancelAttempt(other, 'cancelled', 'the graph failed');
-      this.endGraph(op.graph, 'failed', `op ${op.op.id} failed ${op.failures} times; last: ${outcome}${reason ? ` (${reason})` : ''}`);
+      this.stopGraph(op.graph, 'failed', `op ${op.op.id} failed ${op.failures} times; last: ${outcome}${reason ? ` (${reason})` : ''}`, 'the graph failed');
       return;
     }
     const active = op.active;
@@ -712,7 +708,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const next = op.graph.ops.get(id)!;
       if (--next.pending === 0 && next.status === 'waiting') this.makeReady(next, true);
     }
-    if ([...op.graph.ops.values()].every((o) => o.status === 'done')) this.endGraph(op.graph, 'done', null);
+    if (++op.graph.doneOps === op.graph.ops.size) this.endGraph(op.graph, 'done', null);
   }
 
   private setOpStatus(op: OpRun, status: OpStatus): void {
@@ -724,6 +720,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private setGraphStatus(run: GraphRun, status: GraphStatus): void {
     run.status = status;
     this.store.setGraphStatus(run.id, status, run.endedAt, run.error);
+  }
+
+  /** Cancels every task the graph still runs (not a failure of their provers), then ends it. */
+  private stopGraph(run: GraphRun, status: 'failed' | 'cancelled', error: string | null, why: string): void {
+    for (const op of run.ops.values()) for (const a of op.active) this.cancelAttempt(a, 'cancelled', why);
+    this.endGraph(run, status, error);
   }
 
   private endGraph(run: GraphRun, status: GraphStatus, error: string | null): void {
@@ -901,7 +903,10 @@ function rebuildGraph(graph: GraphRow, ops: OpRow[], attempts: AttemptRow[]): Gr
     op.producedBy = row.produced_by;
     op.failures = row.failures;
   }
-  for (const op of run.ops.values()) op.pending = op.op.inputs.filter((id) => run.ops.get(id)!.status !== 'done').length;
+  for (const op of run.ops.values()) {
+    op.pending = op.op.inputs.filter((id) => run.ops.get(id)!.status !== 'done').length;
+    if (op.status === 'done') run.doneOps++;
+  }
   for (const row of attempts) {
     const op = run.ops.get(row.op_id)!;
     const a = new Attempt(row.task_id, op, row.attempt, row.prover_id, row.started_at, row.deadline, 0);
