@@ -19,6 +19,7 @@ import {
   AssignSchema,
   CLOSE_CODES,
   CancelSchema,
+  SHA256_HEX,
   meetsRequirements,
   resultPayload,
   signPayload,
@@ -364,11 +365,6 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
           this.link?.send({ type: 'progress', taskId: a.taskId, fraction });
         },
       });
-      if (task.cancelled) {
-        this.link?.send({ type: 'cancelled', taskId: a.taskId });
-        this.metrics.tasks.inc({ outcome: 'cancelled' });
-        return;
-      }
       if (outcome.status === 'done') {
         const outputs = outcome.outputs.map((o) => {
           const hash = sha256(o.data);
@@ -379,21 +375,21 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
         message = { type: 'result', taskId: a.taskId, attempt: a.attempt, outputs, metrics: { ...outcome.metrics, wallMs: outcome.wallMs }, signature };
       } else message = { type: 'fail', taskId: a.taskId, code: outcome.code, reason: outcome.reason };
     } catch (err) {
-      const code = err instanceof GalacticError ? err.code : 'GAL_ERR_AGENT';
-      message = task.cancelled ? null : { type: 'fail', taskId: a.taskId, code, reason: (err as Error).message };
-      if (task.cancelled) this.link?.send({ type: 'cancelled', taskId: a.taskId });
+      message = { type: 'fail', taskId: a.taskId, code: err instanceof GalacticError ? err.code : 'GAL_ERR_AGENT', reason: (err as Error).message };
     } finally {
       rmSync(work, { recursive: true, force: true });
-      if (message) this.outbox.put(a.taskId, { message, createdAt: Date.now() });
-      this.journal.delete(a.taskId);
-      this.running.delete(a.taskId);
-      this.metrics.tasks.inc({ outcome: message?.type === 'result' ? 'done' : message ? 'failed' : 'cancelled' });
     }
+    // A task the oracle cancelled is answered `cancelled`, whatever it came to.
+    if (task.cancelled) message = null;
+    if (message) this.outbox.put(a.taskId, { message, createdAt: Date.now() });
+    this.journal.delete(a.taskId);
+    this.running.delete(a.taskId);
+    this.metrics.tasks.inc({ outcome: message?.type === 'result' ? 'done' : message ? 'failed' : 'cancelled' });
     if (message) await this.send({ message, createdAt: Date.now() });
+    else this.link?.send({ type: 'cancelled', taskId: a.taskId });
     this.afterTask();
   }
 
-  /** Downloads the assignment's input blobs and `{ "blob": sha256 }` params, checking every hash. */
   /**
    * GETs a blob; an unreachable or failing oracle is retried with backoff until
    * the task's deadline (the oracle may be restarting), a missing blob is not.
@@ -417,6 +413,7 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
     }
   }
 
+  /** Downloads the assignment's input blobs and `{ "blob": sha256 }` params, checking every hash. */
   private async fetchInputs(a: Assign, dir: string, signal: AbortSignal): Promise<{ name: string; path: string; sha256: string }[]> {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const wanted = [
@@ -427,7 +424,7 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
     ];
     const out: { name: string; path: string; sha256: string }[] = [];
     for (const [i, w] of wanted.entries()) {
-      if (!/^[0-9a-f]{64}$/.test(w.sha256)) throw new GalacticError('GAL_ERR_BLOB_HASH', `input ${w.name}: ${JSON.stringify(w.sha256)} is not a sha256`);
+      if (!SHA256_HEX.test(w.sha256)) throw new GalacticError('GAL_ERR_BLOB_HASH', `input ${w.name}: ${JSON.stringify(w.sha256)} is not a sha256`);
       const data = await this.fetchBlob(w.name, w.sha256, a.deadline, signal);
       const actual = sha256(data);
       if (actual !== w.sha256) throw new GalacticError('GAL_ERR_BLOB_HASH', `input ${w.name}: the blob served as ${w.sha256} hashes to ${actual}`);
