@@ -12,8 +12,6 @@ import { Transform } from 'node:stream';
 import { GalacticError } from '../errors.js';
 import type { OracleStore } from './store.js';
 
-export const SHA256_HEX = /^[0-9a-f]{64}$/;
-
 export class BlobStore {
   private readonly dir: string;
   constructor(

@@ -9,6 +9,7 @@ import {
   GRAPH_LIMITS,
   GraphSchema,
   OpSchema,
+  SHA256_HEX,
   type CatalogEntry,
   type Graph,
   type GraphOp,
@@ -192,7 +193,7 @@ export function blobRefs(value: unknown, path: string, out: [string, string][] =
   if (Array.isArray(value)) value.forEach((v, i) => blobRefs(v, `${path}/${i}`, out));
   else if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    if (typeof o.blob === 'string' && /^[0-9a-f]{64}$/.test(o.blob)) out.push([`${path}/blob`, o.blob]);
+    if (typeof o.blob === 'string' && SHA256_HEX.test(o.blob)) out.push([`${path}/blob`, o.blob]);
     for (const [k, v] of Object.entries(o)) if (k !== 'blob') blobRefs(v, `${path}/${k}`, out);
   }
   return out;

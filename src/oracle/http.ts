@@ -4,10 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GalacticError, type ErrorCode } from '../errors.js';
-import type { CatalogEntry, GraphProblem } from '../protocol/index.js';
+import { SHA256_HEX, type CatalogEntry, type GraphProblem } from '../protocol/index.js';
 import type { BlobStore } from './blobs.js';
 import { DASHBOARD_HTML, DASHBOARD_JS } from './dashboard.js';
-import { SHA256_HEX } from './blobs.js';
 import { validateGraph } from './graph.js';
 import type { OracleMetrics } from './metrics.js';
 import type { GraphRun, Scheduler } from './scheduler.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { loadKernels } from '../kernels/index.js';
+import { loadKernels, type Kernels } from '../kernels/index.js';
 import { BUNDLE_KIND, commitment, type Bundle } from '../plugins/groth16/bundle.js';
 import { LINK_PATH, type CatalogEntry } from '../protocol/index.js';
 import { VERSION } from '../version.js';
@@ -74,6 +74,10 @@ export class Oracle {
   }
 }
 
+let cpu: Promise<Kernels> | null = null;
+/** The CPU kernels, loaded once, for recomputing bundle commitments. */
+const cpuKernels = () => (cpu ??= loadKernels({ backend: 'cpu' }));
+
 /** A continuation bundle counts when every segment verifies, they chain, and the commitment is theirs. */
 async function checkBundle(key: string, text: string, pool: VerifyPool): Promise<Verdict> {
   let bundle: Bundle;
@@ -85,7 +89,7 @@ async function checkBundle(key: string, text: string, pool: VerifyPool): Promise
   }
   const v = await pool.segments(key, JSON.stringify(bundle.segments));
   if (!v.valid) return { kind: 'invalid', reason: `the bundle does not verify: ${v.reason}` };
-  const expected = await commitment(await loadKernels({ backend: 'cpu' }), bundle.segments).catch(() => null);
+  const expected = await commitment(await cpuKernels(), bundle.segments).catch(() => null);
   if (expected === null || expected !== bundle.commitment) return { kind: 'invalid', reason: 'the bundle commitment is not the commitment of its segments' };
   const first = bundle.segments[0]!, last = bundle.segments.at(-1)!;
   if (bundle.start !== first.publicSignals[1] || bundle.end !== last.publicSignals[0]) return { kind: 'invalid', reason: 'the bundle start or end is not its segments\'' };

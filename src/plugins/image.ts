@@ -39,7 +39,8 @@ export interface BuiltImage {
   tag: string;
 }
 
-async function sha256File(path: string): Promise<string> {
+/** The sha256 of a file, streamed. */
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');

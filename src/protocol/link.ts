@@ -31,7 +31,9 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
 const base64Of = (bytes: number) =>
   z.string().refine((s) => /^[A-Za-z0-9+/]*={0,2}$/.test(s) && Buffer.from(s, 'base64').length === bytes, `expected ${bytes} bytes in base64`);
 
-export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+/** A content address: lowercase hex sha256. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+export const Sha256Schema = z.string().regex(SHA256_HEX, 'expected a lowercase hex sha256');
 export const ProverNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected 1-63 letters, digits, _ . - (starting with a letter or digit)');
 const TaskId = z.string().min(1).max(128);
 const Code = z.string().min(1).max(64);

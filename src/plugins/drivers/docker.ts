@@ -6,11 +6,11 @@
  * directories mounted, GPUs only when asked — and labels naming the agent,
  * so containers nobody tracks are removed when the driver starts.
  */
-import { createHash } from 'node:crypto';
 import { chownSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { GalacticError } from '../../errors.js';
+import { sha256File } from '../image.js';
 import { SOCKET_ENV, WORKDIR_ENV } from '../proto.js';
 import type { ExitStatus, InstanceHandle, InstanceSpec, InstanceStats, TaskDriver } from './types.js';
 
@@ -94,9 +94,7 @@ export class DockerDriver implements TaskDriver {
 
   /** Loads an image tarball (`docker save` format) after checking its sha256; returns what it loaded. */
   async loadTarball(path: string, sha256: string): Promise<void> {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    const actual = hash.digest('hex');
+    const actual = await sha256File(path);
     if (actual !== sha256) throw new GalacticError('GAL_ERR_BLOB_HASH', `Expected an image tarball hashing to ${sha256} but ${path} hashes to ${actual}`);
     const stream = await this.docker.loadImage(createReadStream(path));
     await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
