@@ -2,7 +2,6 @@
  * The agent's configuration: defaults, then a JSON file (`--config`), then
  * the environment (GALACTIC_*), then flags — each overriding the one before.
  */
-import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -73,14 +72,4 @@ export function parseAgentConfig(layers: Record<string, unknown>[], source = 'ag
     throw new GalacticError('GAL_ERR_CONFIG', `Expected a valid ${source} but /${issue.path.join('/')}: ${issue.message}`);
   }
   return parsed.data;
-}
-
-export function readAgentConfigFile(path: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(readFileSync(path, 'utf8'));
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
-  } catch (err) {
-    throw new GalacticError('GAL_ERR_CONFIG', `Expected a JSON object in ${path} but ${(err as Error).message}`);
-  }
 }

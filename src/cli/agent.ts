@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { Agent, EXIT_CODES, configFromEnv, parseAgentConfig, queryStatus, readAgentConfigFile, serveStatus } from '../agent/index.js';
+import { Agent, EXIT_CODES, configFromEnv, parseAgentConfig, queryStatus, serveStatus } from '../agent/index.js';
+import { readConfigFile } from '../oracle/index.js';
 import { GalacticError } from '../errors.js';
 import { integerOption, reportErrors } from './options.js';
 
@@ -27,7 +28,7 @@ function agentConfig(flags: AgentFlags) {
   const { config: file, taskTypes, port, ...rest } = flags;
   return parseAgentConfig(
     [
-      file ? readAgentConfigFile(file) : {},
+      file ? readConfigFile(file) : {},
       configFromEnv(),
       { ...rest, taskTypes: taskTypes?.split(',').filter(Boolean), embeddedOraclePort: port },
     ],

@@ -80,7 +80,7 @@ export function parseOracleConfig(input: unknown, source = 'oracle config'): Ora
   return config;
 }
 
-/** Reads a JSON config file; flags given later override it. */
+/** Reads a JSON config file (the oracle's or an agent's); what is given later overrides it. */
 export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
