@@ -17,17 +17,10 @@ import { benchPoints, benchScalars } from '../src/bench/index.js';
 import { loadKernels } from '../src/kernels/index.js';
 import { startOracle, type Oracle } from '../src/oracle/index.js';
 import { groth16Fixture } from '../test/helpers/groth16.js';
-import { benchDir, fmt, machine, table, writeResult } from './util.js';
+import { benchDir, fmt, machine, table, until, writeResult } from './util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'galactic-bench-agent-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (check: () => Promise<boolean> | boolean, what: string, timeoutMs = 120_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-};
 const procStat = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -20,7 +20,7 @@ import { readWtns } from '../src/plugins/groth16/files.js';
 import { Groth16Prover } from '../src/plugins/groth16/prover.js';
 import { groth16Fixture } from '../test/helpers/groth16.js';
 import { MatchPass, estimateMs, taskKey, type CandidateView } from '../src/oracle/matcher.js';
-import { benchDir, fmt, machine, median, table, writeResult } from './util.js';
+import { benchDir, fmt, machine, median, table, until, writeResult } from './util.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -46,13 +46,6 @@ const ask = (msg: object | null) =>
     replies.push(resolve);
     if (msg) child.send(msg);
   });
-const until = async (check: () => boolean, what: string, timeoutMs = 120_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 await ask(null); // started
 console.error(`connecting ${PROVERS} provers…`);

@@ -50,3 +50,12 @@ export function writeResult(name: string, data: unknown): string {
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
   return file;
 }
+
+/** Polls `check` until it holds; a check that throws counts as not yet. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000, pollMs = 5): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await Promise.resolve().then(check).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

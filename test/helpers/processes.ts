@@ -21,14 +21,16 @@ export function processFixture() {
 
   return {
     exited,
-    async oracle(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+    /** `galactic oracle --json`: its start-up line is `info`. */
+    async oracle(args: string[]): Promise<{ child: ChildProcess; url: string; info: any }> {
       const child = spawn(process.execPath, [bin, 'oracle', '--json', '--log-level', 'silent', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(child);
       const line = await new Promise<string>((resolve, reject) => {
         createInterface({ input: child.stdout! }).once('line', resolve);
         child.once('exit', (code) => reject(new Error(`oracle exited with ${code}`)));
       });
-      return { child, url: JSON.parse(line).url };
+      const info = JSON.parse(line);
+      return { child, url: info.url, info };
     },
     agent(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stderr: () => string } {
       let stderr = '';

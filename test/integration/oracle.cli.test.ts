@@ -1,16 +1,14 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkClient } from '../helpers/link-client.js';
 import { continuationGraph } from '../helpers/oracle.js';
+import { bin, processFixture } from '../helpers/processes.js';
 
 const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
@@ -22,15 +20,8 @@ function temp(): string {
   return dir;
 }
 
-async function startOracleProcess(args: string[]): Promise<{ child: ChildProcess; info: any }> {
-  const child = spawn(process.execPath, [bin, 'oracle', '--port', '0', '--json', '--log-level', 'silent', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanups.push(() => void child.kill('SIGKILL'));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`oracle exited with ${code}`)));
-  });
-  return { child, info: JSON.parse(line) };
-}
+const px = processFixture();
+const startOracleProcess = (args: string[]) => px.oracle(['--port', '0', ...args]);
 
 describe('galactic oracle and galactic submit', () => {
   it('serves a graph that submit --follow follows to the end, and stops cleanly on SIGTERM', async () => {
