@@ -7,6 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { GalacticError, invalidArgument } from '../../errors.js';
 import {
   PLUGIN_PROTOCOL,
   SOCKET_ENV,
@@ -65,8 +66,11 @@ export interface ServedPlugin {
 }
 
 export async function servePlugin(def: PluginDefinition, options: { socketPath?: string; exitOnShutdown?: boolean } = {}): Promise<ServedPlugin> {
+  if (!def || typeof def !== 'object' || typeof def.prove !== 'function') throw invalidArgument('a plugin definition with a prove function', 'definition', def);
+  if (typeof def.info?.name !== 'string' || typeof def.info.version !== 'string' || !Array.isArray(def.info.taskTypes))
+    throw invalidArgument('info with a name, a version and taskTypes', 'definition.info', def.info);
   const socketPath = options.socketPath ?? process.env[SOCKET_ENV];
-  if (!socketPath) throw new Error(`${SOCKET_ENV} is not set: the host passes the socket path in it`);
+  if (!socketPath) throw new GalacticError('GAL_ERR_CONFIG', `Expected the socket path in ${SOCKET_ENV} (the host sets it) but it is not set`);
   const exitOnShutdown = options.exitOnShutdown ?? true;
   const info: PluginInfo = {
     modes: ['efficient', 'performance'],
