@@ -1,17 +1,20 @@
 /**
  * loadKernels: one API over the registered backends (DESIGN §3). Later
  * backends (cuda, webgpu) register a provider; 'auto' takes the available
- * provider with the highest preference, and GALACTIC_BACKEND forces one.
+ * provider with the highest preference that is not a software emulation,
+ * and GALACTIC_BACKEND forces one.
  */
 import { GalacticError, invalidArgument } from '../errors.js';
 import { cpuAvailable, createCpuKernels } from './cpu.js';
+import { createWebGpuKernels, webgpuAvailable } from './webgpu.js';
 import type { BackendChoice, BackendName, Kernels, LoadOptions } from './types.js';
 
 export interface BackendProvider {
   name: BackendName;
   /** Higher is tried first by 'auto'. */
   preference: number;
-  available(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** `software`: a CPU emulation of a device, which 'auto' passes over. */
+  available(): Promise<{ ok: true; software?: boolean } | { ok: false; reason: string }>;
   create(options: LoadOptions): Promise<Kernels>;
 }
 
@@ -26,6 +29,13 @@ registerBackend({
   preference: 0,
   available: async () => cpuAvailable(),
   create: async (options) => createCpuKernels(options),
+});
+
+registerBackend({
+  name: 'webgpu',
+  preference: 1,
+  available: webgpuAvailable,
+  create: createWebGpuKernels,
 });
 
 const CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
@@ -56,8 +66,8 @@ export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
   const reasons: string[] = [];
   for (const p of [...providers.values()].sort((a, b) => b.preference - a.preference)) {
     const a = await p.available();
-    if (a.ok) return p.create(options);
-    reasons.push(`${p.name}: ${a.reason}`);
+    if (a.ok && !a.software) return p.create(options);
+    reasons.push(`${p.name}: ${a.ok ? 'only a software adapter' : a.reason}`);
   }
   throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `no kernel backend available (${reasons.join('; ')})`);
 }

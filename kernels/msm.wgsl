@@ -1,0 +1,283 @@
+// Pippenger MSM over BN254 G1 (Σ s_i·P_i), one chunk of points per run.
+//
+// Passes, in one command buffer:
+//   prepare_points   range and curve checks, coordinates into Montgomery form
+//   count_digits     scalar range check, signed window digits, bucket sizes
+//   scan_buckets     per window: exclusive prefix sums → bucket starts
+//   scatter          (point index, sign) into its bucket's slot: a CSR transpose
+//   bucket_sum       one invocation per bucket: Σ ±P in XYZZ
+//   reduce_groups    running sums over a group of buckets
+//   combine_windows  the groups' sums weighted into the window's sum
+// The host reads the window sums and does the Horner combination.
+//
+// Digits are signed: each window's c bits plus the carry from the window
+// below, taken as v − 2^c with a carry out when v > 2^(c−1), so a window
+// needs only 2^(c−1) buckets (digit d > 0 → bucket d − 1, sign in bit 31).
+
+struct Params {
+  n: u32,            // points in this chunk
+  c: u32,            // window bits
+  windows: u32,
+  buckets: u32,      // 2^(c−1) per window
+  groups: u32,       // bucket groups per window in the reduction
+  group_size: u32,   // buckets / groups
+  base: u32,         // index of this chunk's first point, for error reports
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> points: array<u32>;   // n × 16 words
+@group(0) @binding(2) var<storage, read> scalars: array<u32>;        // n × 8 words
+@group(0) @binding(3) var<storage, read_write> cursor: array<atomic<u32>>;  // windows × buckets
+@group(0) @binding(4) var<storage, read_write> starts: array<u32>;   // windows × buckets
+@group(0) @binding(5) var<storage, read_write> list: array<u32>;     // windows × n
+@group(0) @binding(6) var<storage, read_write> buckets: array<u32>;  // windows × buckets × 32 words
+@group(0) @binding(7) var<storage, read_write> partials: array<u32>; // (windows × groups × 2 + windows) × 32 words
+// Lowest failing index per check: scalar ≥ r, coordinate ≥ q, off the curve.
+@group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>, 4>;
+
+const WG = 64u;
+
+fn linear_id(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+
+fn load_point(i: u32) -> Affine {
+  var p: Affine;
+  for (var k = 0u; k < 8u; k++) {
+    p.x[k] = points[16u * i + k];
+    p.y[k] = points[16u * i + 8u + k];
+  }
+  return p;
+}
+
+fn store_xyzz(offset: u32, p: Xyzz) {
+  for (var k = 0u; k < 8u; k++) {
+    buckets[offset + k] = p.x[k];
+    buckets[offset + 8u + k] = p.y[k];
+    buckets[offset + 16u + k] = p.zz[k];
+    buckets[offset + 24u + k] = p.zzz[k];
+  }
+}
+
+fn load_bucket(offset: u32) -> Xyzz {
+  var p: Xyzz;
+  for (var k = 0u; k < 8u; k++) {
+    p.x[k] = buckets[offset + k];
+    p.y[k] = buckets[offset + 8u + k];
+    p.zz[k] = buckets[offset + 16u + k];
+    p.zzz[k] = buckets[offset + 24u + k];
+  }
+  return p;
+}
+
+fn store_partial(index: u32, p: Xyzz) {
+  let o = 32u * index;
+  for (var k = 0u; k < 8u; k++) {
+    partials[o + k] = p.x[k];
+    partials[o + 8u + k] = p.y[k];
+    partials[o + 16u + k] = p.zz[k];
+    partials[o + 24u + k] = p.zzz[k];
+  }
+}
+
+fn load_partial(index: u32) -> Xyzz {
+  let o = 32u * index;
+  var p: Xyzz;
+  for (var k = 0u; k < 8u; k++) {
+    p.x[k] = partials[o + k];
+    p.y[k] = partials[o + 8u + k];
+    p.zz[k] = partials[o + 16u + k];
+    p.zzz[k] = partials[o + 24u + k];
+  }
+  return p;
+}
+
+@compute @workgroup_size(WG)
+fn prepare_points(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_id(gid, nwg);
+  if (i >= params.n) { return; }
+  var p = load_point(i);
+  if (affine_is_inf(p)) { return; }
+  if (!fq_is_canonical(p.x) || !fq_is_canonical(p.y)) {
+    atomicMin(&status[1], params.base + i);
+    p = Affine(FE_ZERO, FE_ZERO);
+  } else {
+    p = Affine(fq_to_mont(p.x), fq_to_mont(p.y));
+    if (!affine_on_curve(p)) {
+      atomicMin(&status[2], params.base + i);
+      p = Affine(FE_ZERO, FE_ZERO);
+    }
+  }
+  for (var k = 0u; k < 8u; k++) {
+    points[16u * i + k] = p.x[k];
+    points[16u * i + 8u + k] = p.y[k];
+  }
+}
+
+fn load_scalar(i: u32) -> Fe {
+  var s: Fe;
+  for (var k = 0u; k < 8u; k++) { s[k] = scalars[8u * i + k]; }
+  return s;
+}
+
+// Bits [offset, offset + c) of s, c ≤ 16.
+fn window_bits(s: Fe, offset: u32, c: u32) -> u32 {
+  let word = offset >> 5u;
+  let shift = offset & 31u;
+  if (word >= 8u) { return 0u; }
+  var v = s[word] >> shift;
+  if (shift + c > 32u && word + 1u < 8u) { v |= s[word + 1u] << (32u - shift); }
+  return v & ((1u << c) - 1u);
+}
+
+// A point's scalar, or zero when the point is infinity or the scalar is
+// out of range (reported by count_digits), so neither lands in a bucket.
+fn usable_scalar(i: u32) -> Fe {
+  let s = load_scalar(i);
+  if (!fr_is_canonical(s) || affine_is_inf(load_point(i))) { return FE_ZERO; }
+  return s;
+}
+
+@compute @workgroup_size(WG)
+fn count_digits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_id(gid, nwg);
+  if (i >= params.n) { return; }
+  if (!fr_is_canonical(load_scalar(i))) { atomicMin(&status[0], params.base + i); }
+  let s = usable_scalar(i);
+  let c = params.c;
+  let half = 1u << (c - 1u);
+  var carry = 0u;
+  for (var w = 0u; w < params.windows; w++) {
+    let v = window_bits(s, w * c, c) + carry;
+    carry = select(0u, 1u, v > half);
+    let d = select(v, (1u << c) - v, v > half);
+    if (d != 0u) { atomicAdd(&cursor[w * params.buckets + d - 1u], 1u); }
+  }
+}
+
+// One workgroup per window: bucket counts → starts; the cursor is reset to
+// the start so scatter can advance it (and leaves it at the bucket's end).
+var<workgroup> chunk_sums: array<u32, 256>;
+
+@compute @workgroup_size(256)
+fn scan_buckets(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let w = wid.x;
+  let per = (params.buckets + 255u) / 256u;
+  let lo = min(lid.x * per, params.buckets);
+  let hi = min(lo + per, params.buckets);
+  let row = w * params.buckets;
+  var sum = 0u;
+  for (var b = lo; b < hi; b++) { sum += atomicLoad(&cursor[row + b]); }
+  chunk_sums[lid.x] = sum;
+  workgroupBarrier();
+  // Hillis–Steele inclusive scan of the 256 chunk sums.
+  for (var step = 1u; step < 256u; step <<= 1u) {
+    var add = 0u;
+    if (lid.x >= step) { add = chunk_sums[lid.x - step]; }
+    workgroupBarrier();
+    chunk_sums[lid.x] += add;
+    workgroupBarrier();
+  }
+  var start = chunk_sums[lid.x] - sum;
+  for (var b = lo; b < hi; b++) {
+    let count = atomicLoad(&cursor[row + b]);
+    starts[row + b] = start;
+    atomicStore(&cursor[row + b], start);
+    start += count;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn scatter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_id(gid, nwg);
+  if (i >= params.n) { return; }
+  let s = usable_scalar(i);
+  let c = params.c;
+  let half = 1u << (c - 1u);
+  var carry = 0u;
+  for (var w = 0u; w < params.windows; w++) {
+    let v = window_bits(s, w * c, c) + carry;
+    let negative = v > half;
+    carry = select(0u, 1u, negative);
+    let d = select(v, (1u << c) - v, negative);
+    if (d != 0u) {
+      let slot = atomicAdd(&cursor[w * params.buckets + d - 1u], 1u);
+      list[w * params.n + slot] = i | select(0u, 0x80000000u, negative);
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bucket_sum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let index = linear_id(gid, nwg);
+  if (index >= params.windows * params.buckets) { return; }
+  let w = index / params.buckets;
+  let begin = starts[index];
+  let end = atomicLoad(&cursor[index]);
+  var acc = xyzz_inf();
+  for (var k = begin; k < end; k++) {
+    let entry = list[w * params.n + k];
+    var p = load_point(entry & 0x7fffffffu);
+    if ((entry & 0x80000000u) != 0u) { p.y = fq_neg(p.y); }
+    acc = xyzz_add_affine(acc, p);
+  }
+  store_xyzz(32u * index, acc);
+}
+
+// Both reductions below run every addition through one xyzz_add call site
+// in a loop: each inlined copy of the formulas is thousands of instructions,
+// and a shader with several copies takes llvmpipe minutes to compile.
+
+// Group g holds buckets [lo, lo + L) of its window, lo = g·L. The running
+// sum from the top gives S_g = Σ B_b and T_g = Σ (b − lo + 1)·B_b; the
+// window's Σ (b + 1)·B_b is then Σ_g T_g + L·Σ_g g·S_g (combine_windows).
+@compute @workgroup_size(WG)
+fn reduce_groups(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let index = linear_id(gid, nwg);
+  if (index >= params.windows * params.groups) { return; }
+  let w = index / params.groups;
+  let top = w * params.buckets + (index % params.groups) * params.group_size + params.group_size - 1u;
+  var running = xyzz_inf();
+  var total = xyzz_inf();
+  for (var step = 0u; step < 2u * params.group_size; step++) {
+    let odd = (step & 1u) == 1u;
+    var p = running;
+    var q: Xyzz;
+    if (odd) { p = total; q = running; } else { q = load_bucket(32u * (top - step / 2u)); }
+    let r = xyzz_add(p, q);
+    if (odd) { total = r; } else { running = r; }
+  }
+  store_partial(2u * index, total);
+  store_partial(2u * index + 1u, running);
+}
+
+// Per window: Σ_g g·S_g by a running sum over the groups from the top,
+// times L (a power of two: log2 L doublings), plus Σ_g T_g.
+@compute @workgroup_size(WG)
+fn combine_windows(@builtin(global_invocation_id) gid: vec3u) {
+  let w = gid.x;
+  if (w >= params.windows) { return; }
+  let g_count = params.groups;
+  let doublings = firstTrailingBit(params.group_size);
+  let first = 2u * w * g_count;
+  var running = xyzz_inf();
+  var acc = xyzz_inf();
+  let steps = 2u * (g_count - 1u) + doublings + g_count;
+  for (var step = 0u; step < steps; step++) {
+    var p: Xyzz;
+    var q: Xyzz;
+    var into_running = false;
+    if (step < 2u * (g_count - 1u)) {
+      let g = g_count - 1u - step / 2u;
+      if ((step & 1u) == 0u) { p = running; q = load_partial(first + 2u * g + 1u); into_running = true; }
+      else { p = acc; q = running; }
+    } else if (step < 2u * (g_count - 1u) + doublings) {
+      p = acc; q = acc;
+    } else {
+      p = acc; q = load_partial(first + 2u * (step - 2u * (g_count - 1u) - doublings));
+    }
+    let r = xyzz_add(p, q);
+    if (into_running) { running = r; } else { acc = r; }
+  }
+  store_partial(2u * params.windows * g_count + w, acc);
+}

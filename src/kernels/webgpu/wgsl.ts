@@ -1,0 +1,78 @@
+/**
+ * Assembles the WGSL modules of kernels/: a preamble of constants computed
+ * here from the moduli, the field code specialised per field, then the
+ * kernel. Nothing numeric is written into the .wgsl files by hand.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Q, R } from '../encoding.js';
+
+const kernelsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'kernels');
+const sources = new Map<string, string>();
+
+function source(name: string): string {
+  let text = sources.get(name);
+  if (text === undefined) sources.set(name, (text = readFileSync(join(kernelsDir, name), 'utf8')));
+  return text;
+}
+
+export const MONT_R = 1n << 256n;
+
+export function mod(a: bigint, m: bigint): bigint {
+  const r = a % m;
+  return r < 0n ? r + m : r;
+}
+
+export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
+  let result = 1n, b = mod(base, m), e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % m;
+    b = (b * b) % m;
+    e >>= 1n;
+  }
+  return result;
+}
+
+export const modInverse = (a: bigint, m: bigint) => modPow(a, m - 2n, m);
+
+/** Little-endian u32 words of a 256-bit value. */
+export function words(x: bigint, count = 8): number[] {
+  return Array.from({ length: count }, (_, i) => Number((x >> BigInt(32 * i)) & 0xffffffffn));
+}
+
+const feLiteral = (x: bigint) => `Fe(${words(x).map((w) => `${w}u`).join(', ')})`;
+
+function fieldPreamble(prefix: 'fq' | 'fr', p: bigint): string {
+  const digits = Array.from({ length: 16 }, (_, i) => Number((p >> BigInt(16 * i)) & 0xffffn));
+  const np = Number(mod(-inverseMod2k(p, 16), 1n << 16n));
+  return [
+    `const ${prefix}_P = ${feLiteral(p)};`,
+    `const ${prefix}_P16 = array<u32, 16>(${digits.map((d) => `${d}u`).join(', ')});`,
+    `const ${prefix}_NP = ${np}u;`,
+    `const ${prefix}_R2 = ${feLiteral(mod(MONT_R * MONT_R, p))};`,
+    `const ${prefix}_ONE = ${feLiteral(mod(MONT_R, p))};`,
+    source('field.wgsl').replace(/\bF_/g, `${prefix}_`),
+  ].join('\n');
+}
+
+/** a⁻¹ mod 2^bits for odd a, by Newton's iteration (each step doubles the correct bits). */
+function inverseMod2k(a: bigint, bits: number): bigint {
+  let x = 1n;
+  for (let i = 0; i < 6; i++) x = mod(x * (2n - a * x), 1n << BigInt(bits));
+  return x;
+}
+
+export type ModuleName = 'msm' | 'ntt' | 'poseidon';
+
+/** The full module text for one kernel; `defines` become WGSL constants. */
+export function moduleSource(name: ModuleName, defines: Record<string, number> = {}): string {
+  const parts = ['alias Fe = array<u32, 8>;', 'const FE_ZERO = Fe(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);'];
+  for (const [key, value] of Object.entries(defines)) parts.push(`const ${key} = ${value}u;`);
+  if (name === 'msm') {
+    parts.push(fieldPreamble('fq', Q), `const fq_B = ${feLiteral(mod(3n * MONT_R, Q))};`, source('curve.wgsl'));
+  }
+  parts.push(fieldPreamble('fr', R), source(`${name}.wgsl`));
+  return parts.join('\n');
+}
+
