@@ -23,6 +23,10 @@ export function formatDescriptor(d: DeviceDescriptor): string {
   });
   rows.push(['Docker', d.docker.available ? `daemon ${d.docker.version}` : `unavailable: ${d.docker.reason}`]);
   for (const b of d.backends) rows.push([`Backend ${b.name}`, b.available ? 'available' : `unavailable: ${b.reason}`]);
+  if (d.webgpu) {
+    const a = d.webgpu.adapter;
+    rows.push(['WebGPU adapter', a ? `${[a.vendor, a.device || a.description].filter(Boolean).join(' ')} (${a.backend}${a.software ? ', software emulation' : ''})` : `none: ${d.webgpu.reason}`]);
+  }
   for (const p of d.problems) rows.push(['Unread', `${p.source}: ${p.message}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
@@ -31,7 +35,7 @@ export function formatDescriptor(d: DeviceDescriptor): string {
 export function registerProbe(program: Command): void {
   program
     .command('probe')
-    .description("print this machine's device descriptor (OS, CPU, memory, GPUs, Docker, kernel backends)")
+    .description("print this machine's device descriptor (OS, CPU, memory, GPUs, WebGPU adapter, Docker, kernel backends)")
     .option('--json', 'print the descriptor as JSON')
     .action(async (opts: { json?: boolean }) => {
       const descriptor = await probe();

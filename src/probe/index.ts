@@ -17,7 +17,9 @@ import {
   type GpuInfo,
   type MemoryInfo,
   type OsInfo,
+  type WebGpuAdapter,
 } from '../protocol/index.js';
+import { describeAdapter } from '../kernels/webgpu/gpu.js';
 
 const run = promisify(execFile);
 
@@ -36,6 +38,8 @@ export interface ProbeSources {
   nvidia(): Promise<GpuInfo[] | null>;
   docker(): Promise<{ version: string }>;
   backends(): Promise<{ name: string; available: boolean; reason?: string }[]>;
+  /** The WebGPU adapter, or why there is none. */
+  webgpu(): Promise<{ available: boolean; reason?: string; adapter?: WebGpuAdapter }>;
 }
 
 export interface ProbeOptions {
@@ -125,6 +129,10 @@ export function defaultSources(options: ProbeOptions = {}): ProbeSources {
       return { version: String((JSON.parse(body) as { Version?: unknown }).Version ?? 'unknown') };
     },
     backends: listBackends,
+    async webgpu() {
+      const found = await describeAdapter();
+      return found.adapter ? { available: true, adapter: found.adapter } : { available: false, reason: found.reason };
+    },
   };
 }
 
@@ -154,13 +162,14 @@ export async function probe(options: ProbeOptions = {}): Promise<DeviceDescripto
       return null;
     }
   };
-  const [os, cpu, memory, listed, nvidia, backends] = await Promise.all([
+  const [os, cpu, memory, listed, nvidia, backends, webgpu] = await Promise.all([
     read('os', sources.os),
     read('cpu', sources.cpu),
     read('memory', sources.memory),
     read('gpus', sources.gpus),
     read('nvidia-smi', sources.nvidia),
     read('backends', sources.backends),
+    read('webgpu', sources.webgpu),
   ]);
   // Docker's absence is a fact about the machine, not a failure to read it.
   let docker: DeviceDescriptor['docker'];
@@ -180,6 +189,7 @@ export async function probe(options: ProbeOptions = {}): Promise<DeviceDescripto
     gpus,
     docker,
     backends: backends ?? [],
+    ...(webgpu ? { webgpu } : {}),
     problems,
   };
 }

@@ -48,6 +48,17 @@ export const AvailabilitySchema = z.object({
   reason: z.string().optional(),
 });
 
+export const WebGpuAdapterSchema = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  /** Dawn's backend: vulkan, metal, d3d12, or opengles (llvmpipe when no GPU). */
+  backend: z.string(),
+  /** A CPU emulation of a GPU (llvmpipe, SwiftShader): 'auto' does not choose it. */
+  software: z.boolean(),
+});
+
 export const DeviceDescriptorSchema = z.object({
   schema: z.literal(DEVICE_SCHEMA_VERSION),
   probedAt: z.string(),
@@ -58,6 +69,8 @@ export const DeviceDescriptorSchema = z.object({
   docker: AvailabilitySchema.extend({ version: z.string().optional() }),
   /** Kernel backends (cpu, cuda, webgpu) and whether each loads here. */
   backends: z.array(AvailabilitySchema.extend({ name: z.string() })),
+  /** The WebGPU adapter the webgpu backend would use (absent from older agents). */
+  webgpu: AvailabilitySchema.extend({ adapter: WebGpuAdapterSchema.optional() }).optional(),
   /** Sources that could not be read: the rest of the descriptor still holds. */
   problems: z.array(z.object({ source: z.string(), message: z.string() })),
 });
@@ -66,4 +79,5 @@ export type OsInfo = z.infer<typeof OsInfoSchema>;
 export type CpuInfo = z.infer<typeof CpuInfoSchema>;
 export type MemoryInfo = z.infer<typeof MemoryInfoSchema>;
 export type GpuInfo = z.infer<typeof GpuInfoSchema>;
+export type WebGpuAdapter = z.infer<typeof WebGpuAdapterSchema>;
 export type DeviceDescriptor = z.infer<typeof DeviceDescriptorSchema>;
