@@ -2,7 +2,10 @@
  * Kernel benchmark: our CPU kernels beside ffjavascript, circomlibjs and
  * @noble/curves in one process run, with each kernel's floor — the measured
  * cost of one field multiplication times the multiplications the algorithm
- * needs, divided by the threads. Prints a Markdown table, writes JSON.
+ * needs, divided by the threads — and the webgpu backend's time on the same
+ * inputs where an adapter answers (its pipelines compiled by a warm-up call;
+ * on llvmpipe that is the CPU emulating a GPU). Prints a Markdown table,
+ * writes JSON.
  *
  *   npm run bench:kernels [-- --only msm,ntt,poseidon] [--reps N]
  */
@@ -10,7 +13,8 @@ import { bn254 } from '@noble/curves/bn254.js';
 import { normalizeZ, pippenger } from '@noble/curves/abstract/curve.js';
 import { buildBn128 } from 'ffjavascript';
 import { buildPoseidon } from 'circomlibjs';
-import { encodeFields, encodePoints, loadKernels, toMontgomery, R } from '../src/index.js';
+import { encodeFields, encodePoints, listBackends, loadKernels, toMontgomery, R } from '../src/index.js';
+import type { WebGpuKernels } from '../src/kernels/webgpu.js';
 import { requireCpuAddon } from '../src/kernels/cpu.js';
 import { fmt, machine, median, table, writeResult } from './util.js';
 
@@ -26,6 +30,7 @@ interface Row {
   kernel: string;
   size: string;
   oursMs: number;
+  webgpuMs: number | null;
   peer: string | null;
   peerMs: number | null;
   speedup: number | null;
@@ -43,11 +48,20 @@ const nsR = Math.min(await mulNs('r'), await mulNs('r'));
 // the kernels' hot loops run on it, so their floors are counted in it.
 const nsV = Math.min(await mulNs('v'), await mulNs('v')) || nsR;
 const rows: Row[] = [];
+const gpu = (await listBackends()).find((b) => b.name === 'webgpu')?.available
+  ? ((await loadKernels({ backend: 'webgpu' })) as WebGpuKernels)
+  : null;
+const WEBGPU_REPS = 3;
 
-function record(kernel: string, size: string, oursMs: number, peer: string | null, peerMs: number | null, floorMs: number) {
-  const row = { kernel, size, oursMs, peer, peerMs, speedup: peerMs ? peerMs / oursMs : null, floorMs, overFloor: oursMs / floorMs };
+/** The webgpu backend's median on the same call, or null without an adapter. */
+async function onWebGpu(call: (kernels: WebGpuKernels) => Promise<unknown>): Promise<number | null> {
+  return gpu ? median(() => call(gpu), WEBGPU_REPS) : null;
+}
+
+function record(kernel: string, size: string, oursMs: number, webgpuMs: number | null, peer: string | null, peerMs: number | null, floorMs: number) {
+  const row = { kernel, size, oursMs, webgpuMs, peer, peerMs, speedup: peerMs ? peerMs / oursMs : null, floorMs, overFloor: oursMs / floorMs };
   rows.push(row);
-  console.error(`${kernel} ${size}: ours ${fmt(oursMs)} ms, ${peer ?? ''} ${fmt(peerMs)} ms, floor ${fmt(floorMs)} ms`);
+  console.error(`${kernel} ${size}: ours ${fmt(oursMs)} ms, webgpu ${fmt(webgpuMs)} ms, ${peer ?? ''} ${fmt(peerMs)} ms, floor ${fmt(floorMs)} ms`);
 }
 
 /** Pseudo-random field elements, fast (no bigint per byte). */
@@ -80,16 +94,17 @@ try {
       const pts = allPoints.subarray(0, 64 * n), sc = allScalars.subarray(0, 32 * n);
       const ptsMont = allPointsMont.subarray(0, 64 * n);
       const ours = await median(() => k.msm(pts, sc), REPS);
+      const webgpu = await onWebGpu((g) => g.msm(pts, sc));
       const ffj = await median(() => curve.G1.multiExpAffine(ptsMont, sc), log >= 18 ? 3 : REPS);
       const c = addon.msmWindowBits(n), windows = Math.ceil(255 / c);
       // Loading (5 a point) is scalar; the batch additions (6 a point and
       // window) and the bucket reduction (24 a bucket) run on the vector lanes.
       const floor = (5 * n * nsQ + windows * (6 * n + 24 * 2 ** (c - 1)) * nsV) / 1e6 / T;
-      record('MSM G1', `2^${log}`, ours, 'ffjavascript', ffj, floor);
+      record('MSM G1', `2^${log}`, ours, webgpu, 'ffjavascript', ffj, floor);
       if (log === 12) {
         const sBig = Array.from({ length: n }, (_, i) => { let x = 0n; for (let b = 31; b >= 0; b--) x = (x << 8n) | BigInt(sc[32 * i + b]!); return x; });
         const noble = await median(() => pippenger(G1, affine.slice(0, n), sBig), 3);
-        record('MSM G1', `2^${log}`, ours, '@noble/curves', noble, floor);
+        record('MSM G1', `2^${log}`, ours, webgpu, '@noble/curves', noble, floor);
       }
     }
   }
@@ -100,9 +115,10 @@ try {
       const values = randomBytes32(n);
       const mont = await toMontgomery(values, 'r');
       const ours = await median(() => k.ntt(values), REPS);
+      const webgpu = await onWebGpu((g) => g.ntt(values));
       const ffj = await median(() => curve.Fr.fft(mont), REPS);
       const muls = (n / 2) * (log - 1) + 2 * n;  // the last stage has no twiddles
-      record('NTT Fr', `2^${log}`, ours, 'ffjavascript', ffj, (muls * nsV) / 1e6 / T);
+      record('NTT Fr', `2^${log}`, ours, webgpu, 'ffjavascript', ffj, (muls * nsV) / 1e6 / T);
     }
   }
 
@@ -113,6 +129,7 @@ try {
       const n = 2 ** 16, t = arity + 1;
       const inputs = randomBytes32(n * arity);
       const ours = await median(() => k.poseidon(inputs, arity), REPS);
+      const webgpu = await onWebGpu((g) => g.poseidon(inputs, arity));
       const asBig: bigint[][] = [];
       for (let h = 0; h < n; h++) {
         const row: bigint[] = [];
@@ -123,11 +140,12 @@ try {
       // Full rounds: t S-boxes (3 muls each) and a dense t×t mix; partial
       // rounds: one S-box and the sparse 2t-1 mix; one (t-1)² mix between; t conversions.
       const perHash = 8 * (3 * t + t * t) + partial[arity]! * (3 + 2 * t - 1) + (t - 1) ** 2 + t;
-      record('Poseidon', `a=${arity}, 2^16 hashes`, ours, 'circomlibjs', peer, (n * perHash * nsV) / 1e6 / T);
+      record('Poseidon', `a=${arity}, 2^16 hashes`, ours, webgpu, 'circomlibjs', peer, (n * perHash * nsV) / 1e6 / T);
     }
     // The batch workload: a binary Merkle root over 2^16 leaves (2^16 - 1 hashes).
     const leaves = randomBytes32(2 ** 16);
     const ours = await median(() => k.poseidonMerkleRoot(leaves), REPS);
+    const webgpu = await onWebGpu((g) => g.poseidonMerkleRoot(leaves));
     const leafBig = Array.from({ length: 2 ** 16 }, (_, i) => { let x = 0n; for (let b = 31; b >= 0; b--) x = (x << 8n) | BigInt(leaves[32 * i + b]!); return x; });
     const peer = await median(() => {
       let level: unknown[] = leafBig;
@@ -138,17 +156,21 @@ try {
       }
     }, 1, 0);
     const perHash = 8 * 18 + partial[2]! * 8 + 4;
-    record('Poseidon Merkle root', '2^16 leaves', ours, 'circomlibjs', peer, ((2 ** 16 - 1) * perHash * nsV) / 1e6 / T);
+    record('Poseidon Merkle root', '2^16 leaves', ours, webgpu, 'circomlibjs', peer, ((2 ** 16 - 1) * perHash * nsV) / 1e6 / T);
   }
 } finally {
   await curve.terminate();
 }
 
-const header = ['kernel', 'size', 'galactic cpu (ms)', 'peer', 'peer (ms)', 'speed-up', 'floor (ms)', 'ours / floor'];
-const md = table(header, rows.map((r) => [r.kernel, r.size, fmt(r.oursMs), r.peer ?? '—', fmt(r.peerMs), r.speedup ? `${fmt(r.speedup, 1)}×` : '—', fmt(r.floorMs), `${fmt(r.overFloor)}×`]));
+const header = ['kernel', 'size', 'galactic cpu (ms)', 'galactic webgpu (ms)', 'peer', 'peer (ms)', 'speed-up', 'floor (ms)', 'ours / floor'];
+const md = table(header, rows.map((r) => [r.kernel, r.size, fmt(r.oursMs), fmt(r.webgpuMs), r.peer ?? '—', fmt(r.peerMs), r.speedup ? `${fmt(r.speedup, 1)}×` : '—', fmt(r.floorMs), `${fmt(r.overFloor)}×`]));
 const m = machine();
 console.log(`\nKernels on ${m.cpu}, ${m.logicalCores} threads, Node ${m.node}; one Fq mul ${nsQ.toFixed(2)} ns, one Fr mul ${nsR.toFixed(2)} ns, eight-lane IFMA Fr mul ${nsV.toFixed(2)} ns a lane\n`);
+if (gpu) {
+  const a = gpu.adapter;
+  console.log(`webgpu: ${a.device || a.description} through ${a.backend}${a.software ? ' — a software adapter: the CPU emulating a GPU, not a GPU figure' : ''}\n`);
+}
 console.log(md);
 // A partial run (--only) writes beside the full results instead of over them.
-const file = writeResult(arg('only') ? `kernels-${[...only].join('-')}` : 'kernels', { date: new Date().toISOString(), machine: m, threads: T, mulNs: { q: nsQ, r: nsR, rVector: nsV }, rows });
+const file = writeResult(arg('only') ? `kernels-${[...only].join('-')}` : 'kernels', { date: new Date().toISOString(), machine: m, threads: T, mulNs: { q: nsQ, r: nsR, rVector: nsV }, webgpuAdapter: gpu?.adapter ?? null, rows });
 console.log(`\nJSON: ${file}`);

@@ -65,7 +65,7 @@ export interface BenchProgress {
 
 export interface BenchOptions {
   quick?: boolean;
-  /** Backends to measure; default every one that loads. */
+  /** Backends to measure; default every one that loads, but for software emulations of a device. */
   backends?: BackendName[];
   /** Data directory; default GALACTIC_HOME or ~/.galactic. */
   home?: string;
@@ -169,8 +169,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
   if (seconds !== undefined && !(typeof seconds === 'number' && seconds > 0 && seconds <= 600))
     throw invalidArgument('a number of seconds in (0, 600]', 'secondsPerKernel', seconds);
   if (options.backends !== undefined && !Array.isArray(options.backends)) throw invalidArgument('an array of backend names', 'backends', options.backends);
-  const available = (await listBackends()).filter((b) => b.available).map((b) => b.name);
-  const backends = options.backends ?? available;
+  const listed = (await listBackends()).filter((b) => b.available);
+  const available = listed.map((b) => b.name);
+  // An emulated device (llvmpipe) measures the CPU again, slower: only on request.
+  const backends = options.backends ?? listed.filter((b) => !b.software).map((b) => b.name);
   for (const b of backends)
     if (!available.includes(b)) throw invalidArgument(`one of the available backends (${available.join(', ')})`, 'backend', b, 'GAL_ERR_BACKEND_UNAVAILABLE');
   const mode = options.quick ? 'quick' : 'full';

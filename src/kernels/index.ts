@@ -40,12 +40,12 @@ registerBackend({
 
 const CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
 
-/** Which backends can run here, with the reason for those that cannot. */
-export async function listBackends(): Promise<{ name: BackendName; available: boolean; reason?: string }[]> {
+/** Which backends can run here, with the reason for those that cannot; `software` marks an emulated device. */
+export async function listBackends(): Promise<{ name: BackendName; available: boolean; reason?: string; software?: boolean }[]> {
   const out = [];
   for (const p of providers.values()) {
     const a = await p.available();
-    out.push(a.ok ? { name: p.name, available: true } : { name: p.name, available: false, reason: a.reason });
+    out.push(a.ok ? { name: p.name, available: true, ...(a.software ? { software: true } : {}) } : { name: p.name, available: false, reason: a.reason });
   }
   return out;
 }
