@@ -88,6 +88,7 @@ function describe(adapter: GPUAdapter, backend: string): AdapterDescription {
 
 export class GpuContext {
   lost: string | null = null;
+  private readonly shaders = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly pool = new Map<string, GPUBuffer>();
@@ -132,7 +133,6 @@ export class GpuContext {
     return p;
   }
 
-  private readonly shaders = new Map<string, GPUShaderModule>();
   private shaderModule(variant: string, module: ModuleName, defines: Record<string, number>): GPUShaderModule {
     let m = this.shaders.get(variant);
     if (!m) this.shaders.set(variant, (m = this.device.createShaderModule({ code: moduleSource(module, defines) })));
