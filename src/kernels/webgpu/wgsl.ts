@@ -17,7 +17,8 @@ function source(name: string): string {
   return text;
 }
 
-export const MONT_R = 1n << 256n;
+/** The shaders' Montgomery radix: twenty 13-bit limbs. */
+export const MONT_R = 1n << 260n;
 
 export function mod(a: bigint, m: bigint): bigint {
   const r = a % m;
@@ -44,11 +45,11 @@ export function words(x: bigint, count = 8): number[] {
 const feLiteral = (x: bigint) => `Fe(${words(x).map((w) => `${w}u`).join(', ')})`;
 
 function fieldPreamble(prefix: 'fq' | 'fr', p: bigint): string {
-  const digits = Array.from({ length: 16 }, (_, i) => Number((p >> BigInt(16 * i)) & 0xffffn));
-  const np = Number(mod(-inverseMod2k(p, 16), 1n << 16n));
+  const limbs = Array.from({ length: 20 }, (_, i) => Number((p >> BigInt(13 * i)) & 8191n));
+  const np = Number(mod(-inverseMod2k(p, 13), 1n << 13n));
   return [
     `const ${prefix}_P = ${feLiteral(p)};`,
-    `const ${prefix}_P16 = array<u32, 16>(${digits.map((d) => `${d}u`).join(', ')});`,
+    `const ${prefix}_P13 = array<u32, 20>(${limbs.map((d) => `${d}u`).join(', ')});`,
     `const ${prefix}_NP = ${np}u;`,
     `const ${prefix}_R2 = ${feLiteral(mod(MONT_R * MONT_R, p))};`,
     `const ${prefix}_ONE = ${feLiteral(mod(MONT_R, p))};`,
