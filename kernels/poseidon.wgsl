@@ -1,10 +1,15 @@
-// circomlib's Poseidon over BN254 Fr, one invocation per hash. The host
-// specialises the module per width: T (arity + 1), FULL (8) and PARTIAL
-// rounds, and passes the round constants and MDS matrix (Montgomery form)
-// in a storage buffer: T·(FULL + PARTIAL) constants, then M row by row.
+// circomlib's Poseidon over BN254 Fr, one invocation per hash, in the
+// optimised form the CPU kernel uses (native/cpu/poseidon.cpp): full rounds
+// add t constants, apply x^5 to every word and multiply by the MDS matrix M;
+// the partial rounds between them add one constant to word 0, apply x^5 to
+// it and multiply by a sparse matrix (first row and column plus the
+// identity: 2t − 1 products instead of t²), then one dense (t−1)×(t−1)
+// "tail" matrix, and the next full round takes the constants pushed forward.
 //
-// Each round: add constants, S-box x^5 (every word in full rounds, word 0
-// in partial ones), multiply by M: state'[i] = Σ_j M[i][j]·state[j].
+// The host specialises the module per width — T (arity + 1), FULL (8),
+// PARTIAL rounds and the offsets *_AT of each table in the constants buffer
+// (Montgomery form): round constants, M, partial constants, sparse
+// matrices, tail, constants after.
 
 struct Params {
   count: u32,        // hashes in this run
@@ -36,13 +41,28 @@ fn pow5(a: Fe) -> Fe {
   return fr_mul(fr_sqr(a2), a);
 }
 
+// One full round: constants from `offset`, x^5 on every word, the dense mix.
+fn full_round(state: ptr<function, array<Fe, T>>, offset: u32) {
+  let w = params.width;
+  for (var i = 0u; i < w; i++) { (*state)[i] = pow5(fr_add((*state)[i], constant(offset + i))); }
+  var mixed: array<Fe, T>;
+  for (var i = 0u; i < w; i++) {
+    var acc = FE_ZERO;
+    for (var j = 0u; j < w; j++) { acc = fr_add(acc, fr_mul(constant(M_AT + i * w + j), (*state)[j])); }
+    mixed[i] = acc;
+  }
+  *state = mixed;
+}
+
 @compute @workgroup_size(WG)
 fn hash(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let h = linear_id(gid, nwg);
   if (h >= params.count) { return; }
+  let w = params.width;
+  let u = w - 1u;
   var state: array<Fe, T>;
-  for (var i = 1u; i < params.width; i++) {
-    let at = h * (params.width - 1u) + i - 1u;
+  for (var i = 1u; i < w; i++) {
+    let at = h * u + i - 1u;
     var a: Fe;
     for (var k = 0u; k < 8u; k++) { a[k] = inputs[8u * at + k]; }
     if (params.mode == 0u) {
@@ -54,22 +74,29 @@ fn hash(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     }
     state[i] = a;
   }
-  let rounds = FULL + PARTIAL;
-  let matrix = params.width * rounds;
-  for (var r = 0u; r < rounds; r++) {
-    for (var i = 0u; i < params.width; i++) { state[i] = fr_add(state[i], constant(r * params.width + i)); }
-    if (r < FULL / 2u || r >= FULL / 2u + PARTIAL) {
-      for (var i = 0u; i < params.width; i++) { state[i] = pow5(state[i]); }
-    } else {
-      state[0] = pow5(state[0]);
+  // Full rounds around the partial ones; the first full round after them
+  // takes the constants the partial rounds pushed forward (AFTER_AT).
+  for (var k = 0u; k < FULL; k++) {
+    if (k == FULL / 2u) {
+      for (var r = 0u; r < PARTIAL; r++) {
+        let x0 = pow5(fr_add(state[0], constant(PARTIAL_C_AT + r)));
+        let e = SPARSE_AT + r * (2u * w - 1u);
+        var acc = fr_mul(constant(e), x0);
+        for (var j = 1u; j < w; j++) { acc = fr_add(acc, fr_mul(constant(e + j), state[j])); }
+        for (var i = 1u; i < w; i++) { state[i] = fr_add(state[i], fr_mul(constant(e + u + i), x0)); }
+        state[0] = acc;
+      }
+      var y: array<Fe, T>;
+      for (var i = 0u; i < u; i++) {
+        var acc = FE_ZERO;
+        for (var j = 0u; j < u; j++) { acc = fr_add(acc, fr_mul(constant(TAIL_AT + i * u + j), state[j + 1u])); }
+        y[i] = acc;
+      }
+      for (var i = 0u; i < u; i++) { state[i + 1u] = y[i]; }
     }
-    var mixed: array<Fe, T>;
-    for (var i = 0u; i < params.width; i++) {
-      var acc = FE_ZERO;
-      for (var j = 0u; j < params.width; j++) { acc = fr_add(acc, fr_mul(constant(matrix + i * params.width + j), state[j])); }
-      mixed[i] = acc;
-    }
-    state = mixed;
+    var offset = k * w;
+    if (k == FULL / 2u) { offset = AFTER_AT; } else if (k > FULL / 2u) { offset = (k + PARTIAL) * w; }
+    full_round(&state, offset);
   }
   var out = state[0];
   if (params.mode == 0u) { out = fr_from_mont(out); }

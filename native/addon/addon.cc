@@ -249,13 +249,13 @@ Napi::Value MsmWindowBits(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), gal::cpu::msm_window_bits(n > 1 ? (size_t)n : 1));
 }
 
-// poseidonConstants(arity) → { c: Uint8Array, m: Uint8Array }. Synchronous:
+// poseidonConstants(arity) → { c, m, partial: Uint8Array }. Synchronous:
 // derives at most one small parameter set, once.
 Napi::Value PoseidonConstants(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   unsigned arity = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
-  std::vector<uint8_t> c, m;
-  Status st = gal::cpu::poseidon_constants(arity, c, m);
+  std::vector<uint8_t> c, m, partial;
+  Status st = gal::cpu::poseidon_constants(arity, c, m, partial);
   if (!st.ok()) throw make_error(env, st);
   Napi::Object out = Napi::Object::New(env);
   auto copy = [&](const std::vector<uint8_t> &v) {
@@ -265,6 +265,7 @@ Napi::Value PoseidonConstants(const Napi::CallbackInfo &info) {
   };
   out.Set("c", copy(c));
   out.Set("m", copy(m));
+  out.Set("partial", copy(partial));
   return out;
 }
 

@@ -49,7 +49,10 @@ Status poseidon_hash(const uint8_t *inputs, size_t count, unsigned arity, uint8_
 // The instance's round constants ((8 + partial rounds) × t) and MDS matrix
 // (t × t, row-major) as canonical 32-byte values, for checking against
 // published parameter sets.
-Status poseidon_constants(unsigned arity, std::vector<uint8_t> &c, std::vector<uint8_t> &m);
+// The dense round constants and MDS matrix, and the optimised partial rounds
+// (partial_c ‖ sparse ‖ tail ‖ after_c, see poseidon.cpp; empty when the
+// factorisation is unavailable), each element 32 canonical bytes.
+Status poseidon_constants(unsigned arity, std::vector<uint8_t> &c, std::vector<uint8_t> &m, std::vector<uint8_t> &partial);
 
 // Root of the binary Poseidon(arity 2) Merkle tree over n leaves, n a power of two.
 Status poseidon_merkle_root(const uint8_t *leaves, size_t n, uint8_t *out, unsigned threads);

@@ -417,14 +417,26 @@ void hash_range(const Instance &in, const Fr *inputs, size_t count, Fr *out) {
 
 }  // namespace
 
-Status poseidon_constants(unsigned arity, std::vector<uint8_t> &c, std::vector<uint8_t> &m) {
+Status poseidon_constants(unsigned arity, std::vector<uint8_t> &c, std::vector<uint8_t> &m, std::vector<uint8_t> &partial) {
   if (arity < 1 || arity > kMaxArity)
     return Status::fail("GAL_ERR_ARITY", "Expected arity from 1 to 16 but received " + std::to_string(arity));
   const Instance &in = instance(arity);
-  c.resize(32 * in.c.size());
-  m.resize(32 * in.m.size());
-  for (size_t i = 0; i < in.c.size(); ++i) in.c[i].to_bytes(&c[32 * i]);
-  for (size_t i = 0; i < in.m.size(); ++i) in.m[i].to_bytes(&m[32 * i]);
+  auto put = [](const std::vector<Fr> &from, std::vector<uint8_t> &to) {
+    const size_t at = to.size();
+    to.resize(at + 32 * from.size());
+    for (size_t i = 0; i < from.size(); ++i) from[i].to_bytes(&to[at + 32 * i]);
+  };
+  c.clear();
+  m.clear();
+  partial.clear();
+  put(in.c, c);
+  put(in.m, m);
+  if (!in.sparse.empty()) {
+    put(in.partial_c, partial);
+    put(in.sparse, partial);
+    put(in.tail, partial);
+    put(in.after_c, partial);
+  }
   return Status{};
 }
 

@@ -18,7 +18,8 @@ export interface CpuAddon {
   montgomery(field: 'q' | 'r', toMontgomery: boolean, values: Uint8Array, threads: number): Promise<Uint8Array>;
   fieldMulCost(field: 'q' | 'r' | 'v', iterations: number): Promise<Uint8Array>;
   msmWindowBits(n: number): number;
-  poseidonConstants(arity: number): { c: Uint8Array; m: Uint8Array };
+  /** partial: the optimised partial rounds (partial_c ‖ sparse ‖ tail ‖ after_c), empty when unavailable. */
+  poseidonConstants(arity: number): { c: Uint8Array; m: Uint8Array; partial: Uint8Array };
   hardwareThreads(): number;
 }
 

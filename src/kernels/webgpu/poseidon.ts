@@ -27,14 +27,27 @@ function width(ctx: GpuContext, arity: number): Width {
   let w = byArity.get(arity);
   if (w) return w;
   const t = arity + 1;
-  const { c, m } = requireCpuAddon().poseidonConstants(arity);
-  const values = [...decodeFields(c), ...decodeFields(m)];
+  const { c, m, partial } = requireCpuAddon().poseidonConstants(arity);
+  // The optimised partial rounds exist for every circomlib width (a test checks).
+  if (partial.length === 0) throw new GalacticError('GAL_ERR_NATIVE', `no optimised Poseidon partial rounds for arity ${arity}`);
+  const values = [...decodeFields(c), ...decodeFields(m), ...decodeFields(partial)];
   const data = new Uint32Array(8 * values.length);
   values.forEach((v, i) => data.set(words((v * MONT_R) % R), 8 * i));
   const constants = ctx.device.createBuffer({ size: data.byteLength, usage: ctx.usage.storage | ctx.usage.copyDst });
   ctx.device.queue.writeBuffer(constants, 0, data);
-  const partial = c.length / FIELD_BYTES / t - FULL_ROUNDS;
-  w = { defines: { T: t, FULL: FULL_ROUNDS, PARTIAL: partial }, constants };
+  const rounds = c.length / FIELD_BYTES / t;
+  const p = rounds - FULL_ROUNDS;
+  // Where each table starts in the buffer (elements): c, M, then the
+  // optimised partial rounds' partial_c ‖ sparse ‖ tail ‖ after_c.
+  const mAt = rounds * t;
+  const partialAt = mAt + t * t;
+  const sparseAt = partialAt + p;
+  const tailAt = sparseAt + p * (2 * t - 1);
+  const afterAt = tailAt + (t - 1) ** 2;
+  w = {
+    defines: { T: t, FULL: FULL_ROUNDS, PARTIAL: p, M_AT: mAt, PARTIAL_C_AT: partialAt, SPARSE_AT: sparseAt, TAIL_AT: tailAt, AFTER_AT: afterAt },
+    constants,
+  };
   byArity.set(arity, w);
   return w;
 }
