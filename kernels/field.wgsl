@@ -35,18 +35,25 @@ fn F_is_canonical(a: Fe) -> bool {
   return false;
 }
 
-// a − p when a ≥ p, else a; a < 2p.
-fn F_reduce_once(a: Fe) -> Fe {
+struct F_Difference { value: Fe, borrow: u32 }
+
+// a − b over the eight words, and whether it borrowed (a < b).
+fn F_sub_words(a: Fe, b: Fe) -> F_Difference {
   var r: Fe;
   var borrow = 0u;
   for (var i = 0u; i < 8u; i++) {
-    let d = a[i] - F_P[i];
-    let d2 = d - borrow;
-    borrow = select(0u, 1u, a[i] < F_P[i]) | select(0u, 1u, d < borrow);
-    r[i] = d2;
+    let d = a[i] - b[i];
+    r[i] = d - borrow;
+    borrow = select(0u, 1u, a[i] < b[i]) | select(0u, 1u, d < borrow);
   }
-  if (borrow != 0u) { return a; }
-  return r;
+  return F_Difference(r, borrow);
+}
+
+// a − p when a ≥ p, else a; a < 2p.
+fn F_reduce_once(a: Fe) -> Fe {
+  let d = F_sub_words(a, F_P);
+  if (d.borrow != 0u) { return a; }
+  return d.value;
 }
 
 fn F_add(a: Fe, b: Fe) -> Fe {
@@ -63,15 +70,9 @@ fn F_add(a: Fe, b: Fe) -> Fe {
 }
 
 fn F_sub(a: Fe, b: Fe) -> Fe {
-  var r: Fe;
-  var borrow = 0u;
-  for (var i = 0u; i < 8u; i++) {
-    let d = a[i] - b[i];
-    let d2 = d - borrow;
-    borrow = select(0u, 1u, a[i] < b[i]) | select(0u, 1u, d < borrow);
-    r[i] = d2;
-  }
-  if (borrow == 0u) { return r; }
+  let d = F_sub_words(a, b);
+  if (d.borrow == 0u) { return d.value; }
+  var r = d.value;
   var carry = 0u;
   for (var i = 0u; i < 8u; i++) {
     let s = r[i] + F_P[i];

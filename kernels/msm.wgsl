@@ -31,10 +31,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> cursor: array<atomic<u32>>;  // windows × buckets
 @group(0) @binding(4) var<storage, read_write> starts: array<u32>;   // windows × buckets
 @group(0) @binding(5) var<storage, read_write> list: array<u32>;     // windows × n
-@group(0) @binding(6) var<storage, read_write> buckets: array<u32>;  // windows × buckets × 32 words
-@group(0) @binding(7) var<storage, read_write> partials: array<u32>; // (windows × groups × 2 + windows) × 32 words
+// XYZZ points of 32 words: windows × buckets bucket sums, then the groups'
+// partial sums (windows × groups × 2), then the window sums (windows).
+@group(0) @binding(6) var<storage, read_write> sums: array<u32>;
 // Lowest failing index per check: scalar ≥ r, coordinate ≥ q, off the curve.
-@group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>, 4>;
+@group(0) @binding(7) var<storage, read_write> status: array<atomic<u32>, 4>;
 
 const WG = 64u;
 
@@ -50,47 +51,30 @@ fn load_point(i: u32) -> Affine {
   return p;
 }
 
-fn store_xyzz(offset: u32, p: Xyzz) {
+fn store_sum(index: u32, p: Xyzz) {
+  let o = 32u * index;
   for (var k = 0u; k < 8u; k++) {
-    buckets[offset + k] = p.x[k];
-    buckets[offset + 8u + k] = p.y[k];
-    buckets[offset + 16u + k] = p.zz[k];
-    buckets[offset + 24u + k] = p.zzz[k];
+    sums[o + k] = p.x[k];
+    sums[o + 8u + k] = p.y[k];
+    sums[o + 16u + k] = p.zz[k];
+    sums[o + 24u + k] = p.zzz[k];
   }
 }
 
-fn load_bucket(offset: u32) -> Xyzz {
+fn load_sum(index: u32) -> Xyzz {
+  let o = 32u * index;
   var p: Xyzz;
   for (var k = 0u; k < 8u; k++) {
-    p.x[k] = buckets[offset + k];
-    p.y[k] = buckets[offset + 8u + k];
-    p.zz[k] = buckets[offset + 16u + k];
-    p.zzz[k] = buckets[offset + 24u + k];
+    p.x[k] = sums[o + k];
+    p.y[k] = sums[o + 8u + k];
+    p.zz[k] = sums[o + 16u + k];
+    p.zzz[k] = sums[o + 24u + k];
   }
   return p;
 }
 
-fn store_partial(index: u32, p: Xyzz) {
-  let o = 32u * index;
-  for (var k = 0u; k < 8u; k++) {
-    partials[o + k] = p.x[k];
-    partials[o + 8u + k] = p.y[k];
-    partials[o + 16u + k] = p.zz[k];
-    partials[o + 24u + k] = p.zzz[k];
-  }
-}
-
-fn load_partial(index: u32) -> Xyzz {
-  let o = 32u * index;
-  var p: Xyzz;
-  for (var k = 0u; k < 8u; k++) {
-    p.x[k] = partials[o + k];
-    p.y[k] = partials[o + 8u + k];
-    p.zz[k] = partials[o + 16u + k];
-    p.zzz[k] = partials[o + 24u + k];
-  }
-  return p;
-}
+// Where the groups' partial sums start in `sums`.
+fn partials_at() -> u32 { return params.windows * params.buckets; }
 
 @compute @workgroup_size(WG)
 fn prepare_points(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -221,7 +205,7 @@ fn bucket_sum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     if ((entry & 0x80000000u) != 0u) { p.y = fq_neg(p.y); }
     acc = xyzz_add_affine(acc, p);
   }
-  store_xyzz(32u * index, acc);
+  store_sum(index, acc);
 }
 
 // Both reductions below run every addition through one xyzz_add call site
@@ -243,12 +227,12 @@ fn reduce_groups(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
     let odd = (step & 1u) == 1u;
     var p = running;
     var q: Xyzz;
-    if (odd) { p = total; q = running; } else { q = load_bucket(32u * (top - step / 2u)); }
+    if (odd) { p = total; q = running; } else { q = load_sum(top - step / 2u); }
     let r = xyzz_add(p, q);
     if (odd) { total = r; } else { running = r; }
   }
-  store_partial(2u * index, total);
-  store_partial(2u * index + 1u, running);
+  store_sum(partials_at() + 2u * index, total);
+  store_sum(partials_at() + 2u * index + 1u, running);
 }
 
 // Per window: Σ_g g·S_g by a running sum over the groups from the top,
@@ -259,7 +243,7 @@ fn combine_windows(@builtin(global_invocation_id) gid: vec3u) {
   if (w >= params.windows) { return; }
   let g_count = params.groups;
   let doublings = firstTrailingBit(params.group_size);
-  let first = 2u * w * g_count;
+  let first = partials_at() + 2u * w * g_count;
   var running = xyzz_inf();
   var acc = xyzz_inf();
   let steps = 2u * (g_count - 1u) + doublings + g_count;
@@ -269,15 +253,15 @@ fn combine_windows(@builtin(global_invocation_id) gid: vec3u) {
     var into_running = false;
     if (step < 2u * (g_count - 1u)) {
       let g = g_count - 1u - step / 2u;
-      if ((step & 1u) == 0u) { p = running; q = load_partial(first + 2u * g + 1u); into_running = true; }
+      if ((step & 1u) == 0u) { p = running; q = load_sum(first + 2u * g + 1u); into_running = true; }
       else { p = acc; q = running; }
     } else if (step < 2u * (g_count - 1u) + doublings) {
       p = acc; q = acc;
     } else {
-      p = acc; q = load_partial(first + 2u * (step - 2u * (g_count - 1u) - doublings));
+      p = acc; q = load_sum(first + 2u * (step - 2u * (g_count - 1u) - doublings));
     }
     let r = xyzz_add(p, q);
     if (into_running) { running = r; } else { acc = r; }
   }
-  store_partial(2u * params.windows * g_count + w, acc);
+  store_sum(partials_at() + 2u * params.windows * g_count + w, acc);
 }

@@ -16,7 +16,7 @@ const SCALAR_BITS = 254;
 const MAX_WINDOW_BITS = 16;
 const REDUCE_GROUPS = 64;
 const SOFTWARE_LOOP_LIMIT = 65535;
-const BINDINGS: GPUBufferBindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage', 'storage'];
+const BINDINGS: GPUBufferBindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'];
 const ENTRY_POINTS = ['prepare_points', 'count_digits', 'scan_buckets', 'scatter', 'bucket_sum', 'reduce_groups', 'combine_windows'] as const;
 const R_INV_Q = modInverse(MONT_R, Q);
 
@@ -74,7 +74,10 @@ async function runChunk(ctx: GpuContext, points: Uint8Array, scalars: Uint8Array
   const params = new Uint32Array([n, s.c, s.windows, s.buckets, s.groups, s.buckets / s.groups, base, 0]);
   const [uniform] = ctx.uniforms('msm.params', [params.buffer]);
   const cursor = ctx.storage('msm.cursor', 4 * cells);
-  const partials = ctx.storage('msm.partials', 128 * (2 * s.windows * s.groups + s.windows));
+  // Bucket sums, then two partial sums a group, then the window sums.
+  const windowSumsAt = 128 * (cells + 2 * s.windows * s.groups);
+  const sumsBuffer = ctx.storage('msm.sums', windowSumsAt + 128 * s.windows);
+  const statusBuffer = ctx.status();
   const buffers = [
     uniform!,
     ctx.upload('msm.points', points),
@@ -82,9 +85,8 @@ async function runChunk(ctx: GpuContext, points: Uint8Array, scalars: Uint8Array
     cursor,
     ctx.storage('msm.starts', 4 * cells),
     ctx.storage('msm.list', 4 * s.windows * n),
-    ctx.storage('msm.buckets', 128 * cells),
-    partials,
-    ctx.status(),
+    sumsBuffer,
+    statusBuffer,
   ];
   const group = ctx.bindGroup(pipelines[0]!, buffers);
   const threads = [n, n, 0, n, cells, s.windows * s.groups, s.windows];
@@ -101,8 +103,8 @@ async function runChunk(ctx: GpuContext, points: Uint8Array, scalars: Uint8Array
       pass.end();
     },
     [
-      { buffer: partials, offset: 128 * 2 * s.windows * s.groups, size: 128 * s.windows },
-      { buffer: buffers[8] as GPUBuffer, offset: 0, size: 12 },
+      { buffer: sumsBuffer, offset: windowSumsAt, size: 128 * s.windows },
+      { buffer: statusBuffer, offset: 0, size: 12 },
     ],
   );
   return { sums: sums!, status: Array.from(new Uint32Array(status!.buffer, status!.byteOffset, 3)) };
