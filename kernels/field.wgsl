@@ -56,8 +56,8 @@ fn F_reduce_once(a: Fe) -> Fe {
   return d.value;
 }
 
-fn F_add(a: Fe, b: Fe) -> Fe {
-  // p < 2^254, so a + b < 2^255 never carries out of the top word.
+// a + b mod 2^256 over the eight words.
+fn F_add_words(a: Fe, b: Fe) -> Fe {
   var r: Fe;
   var carry = 0u;
   for (var i = 0u; i < 8u; i++) {
@@ -66,21 +66,16 @@ fn F_add(a: Fe, b: Fe) -> Fe {
     carry = select(0u, 1u, s < a[i]) | select(0u, 1u, s2 < s);
     r[i] = s2;
   }
-  return F_reduce_once(r);
+  return r;
 }
+
+// p < 2^254, so a + b < 2^255 never carries out of the top word.
+fn F_add(a: Fe, b: Fe) -> Fe { return F_reduce_once(F_add_words(a, b)); }
 
 fn F_sub(a: Fe, b: Fe) -> Fe {
   let d = F_sub_words(a, b);
   if (d.borrow == 0u) { return d.value; }
-  var r = d.value;
-  var carry = 0u;
-  for (var i = 0u; i < 8u; i++) {
-    let s = r[i] + F_P[i];
-    let s2 = s + carry;
-    carry = select(0u, 1u, s < r[i]) | select(0u, 1u, s2 < s);
-    r[i] = s2;
-  }
-  return r;
+  return F_add_words(d.value, F_P);  // wraps past 2^256 back into [0, p)
 }
 
 fn F_neg(a: Fe) -> Fe {

@@ -122,20 +122,28 @@ fn usable_scalar(i: u32) -> Fe {
   return s;
 }
 
+struct Digit { magnitude: u32, negative: bool }
+
+// Window w's digit: its c bits plus the carry from below, as v or v − 2^c;
+// the carry out goes back through `carry`.
+fn signed_digit(s: Fe, w: u32, carry: ptr<function, u32>) -> Digit {
+  let c = params.c;
+  let v = window_bits(s, w * c, c) + *carry;
+  let negative = v > (1u << (c - 1u));
+  *carry = select(0u, 1u, negative);
+  return Digit(select(v, (1u << c) - v, negative), negative);
+}
+
 @compute @workgroup_size(WG)
 fn count_digits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear_id(gid, nwg);
   if (i >= params.n) { return; }
   if (!fr_is_canonical(load_scalar(i))) { atomicMin(&status[0], params.base + i); }
   let s = usable_scalar(i);
-  let c = params.c;
-  let half = 1u << (c - 1u);
   var carry = 0u;
   for (var w = 0u; w < params.windows; w++) {
-    let v = window_bits(s, w * c, c) + carry;
-    carry = select(0u, 1u, v > half);
-    let d = select(v, (1u << c) - v, v > half);
-    if (d != 0u) { atomicAdd(&cursor[w * params.buckets + d - 1u], 1u); }
+    let d = signed_digit(s, w, &carry);
+    if (d.magnitude != 0u) { atomicAdd(&cursor[w * params.buckets + d.magnitude - 1u], 1u); }
   }
 }
 
@@ -176,17 +184,12 @@ fn scatter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let i = linear_id(gid, nwg);
   if (i >= params.n) { return; }
   let s = usable_scalar(i);
-  let c = params.c;
-  let half = 1u << (c - 1u);
   var carry = 0u;
   for (var w = 0u; w < params.windows; w++) {
-    let v = window_bits(s, w * c, c) + carry;
-    let negative = v > half;
-    carry = select(0u, 1u, negative);
-    let d = select(v, (1u << c) - v, negative);
-    if (d != 0u) {
-      let slot = atomicAdd(&cursor[w * params.buckets + d - 1u], 1u);
-      list[w * params.n + slot] = i | select(0u, 0x80000000u, negative);
+    let d = signed_digit(s, w, &carry);
+    if (d.magnitude != 0u) {
+      let slot = atomicAdd(&cursor[w * params.buckets + d.magnitude - 1u], 1u);
+      list[w * params.n + slot] = i | select(0u, 0x80000000u, d.negative);
     }
   }
 }
