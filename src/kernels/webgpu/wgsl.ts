@@ -35,6 +35,7 @@ export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
   return result;
 }
 
+/** a⁻¹ mod a prime m (Fermat). */
 export const modInverse = (a: bigint, m: bigint) => modPow(a, m - 2n, m);
 
 /** Little-endian u32 words of a 256-bit value. */
@@ -58,7 +59,7 @@ function fieldPreamble(prefix: 'fq' | 'fr', p: bigint): string {
 }
 
 /** a⁻¹ mod 2^bits for odd a, by Newton's iteration (each step doubles the correct bits). */
-function inverseMod2k(a: bigint, bits: number): bigint {
+export function inverseMod2k(a: bigint, bits: number): bigint {
   let x = 1n;
   for (let i = 0; i < 6; i++) x = mod(x * (2n - a * x), 1n << BigInt(bits));
   return x;
