@@ -13,7 +13,8 @@
  */
 import { R } from '../src/kernels/encoding.js';
 import { acquireContext } from '../src/kernels/webgpu/gpu.js';
-import { MONT_R, inverseMod2k, moduleSource, mod, modInverse, modPow, words } from '../src/kernels/webgpu/wgsl.js';
+import { inverseMod2k, mod, modInverse, modPow } from '../src/kernels/bigint.js';
+import { MONT_R, moduleSource, words } from '../src/kernels/webgpu/wgsl.js';
 import { fmt, machine, median, table, writeResult } from './util.js';
 
 const CHAIN = 64;          // dependent multiplications per invocation

@@ -5,9 +5,10 @@
  */
 import { bn254 } from '@noble/curves/bn254.js';
 import { GalacticError } from '../../errors.js';
-import { POINT_BYTES, Q, writeField } from '../encoding.js';
+import { POINT_BYTES, Q, readField, writeField } from '../encoding.js';
 import { NONE, type GpuContext } from './gpu.js';
-import { MONT_R, modInverse } from './wgsl.js';
+import { modInverse } from '../bigint.js';
+import { MONT_R } from './wgsl.js';
 
 type G1Point = InstanceType<typeof bn254.G1.Point>;
 
@@ -112,12 +113,7 @@ async function runChunk(ctx: GpuContext, points: Uint8Array, scalars: Uint8Array
 
 /** A window sum in XYZZ (Montgomery words) as a projective point: (X·ZZZ : Y·ZZ : ZZ·ZZZ). */
 function toPoint(words: Uint8Array, at: number): G1Point {
-  const v = new DataView(words.buffer, words.byteOffset + at, 128);
-  const coord = (k: number) => {
-    let x = 0n;
-    for (let i = 7; i >= 0; i--) x = (x << 32n) | BigInt(v.getUint32(32 * k + 4 * i, true));
-    return (x * R_INV_Q) % Q;
-  };
+  const coord = (k: number) => (readField(words, at + 32 * k) * R_INV_Q) % Q;
   const [x, y, zz, zzz] = [coord(0), coord(1), coord(2), coord(3)];
   if (zz === 0n) return bn254.G1.Point.ZERO;
   return new bn254.G1.Point((x * zzz) % Q, (y * zz) % Q, (zz * zzz) % Q);

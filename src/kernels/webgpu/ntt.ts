@@ -8,19 +8,13 @@
 import { GalacticError } from '../../errors.js';
 import { FIELD_BYTES, R, readField } from '../encoding.js';
 import { NONE, type GpuContext } from './gpu.js';
-import { MONT_R, modInverse, modPow, words } from './wgsl.js';
+import { modInverse, modPow, rootOfUnity } from '../bigint.js';
+import { MONT_R, words } from './wgsl.js';
 
 const BINDINGS: GPUBufferBindingType[] = ['uniform', 'storage', 'storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'];
-const TWO_ADICITY = 28n;
-const ROOT_2_28 = modPow(5n, (R - 1n) >> TWO_ADICITY, R);
 const PARAM_BYTES = 64;
 /** Twiddle tables kept per context, oldest dropped first. */
 const TWIDDLE_CACHE = 4;
-
-function rootOfUnity(log: number, inverse: boolean): bigint {
-  const w = modPow(ROOT_2_28, 1n << (TWO_ADICITY - BigInt(log)), R);
-  return inverse ? modInverse(w, R) : w;
-}
 
 /** lo[k] = g^k (k < 2^split) and hi[k] = g^(k·2^split) (k < count/2^split), Montgomery words. */
 function powerTables(g: bigint, count: number): { split: number; lo: Uint8Array; hi: Uint8Array } {

@@ -5,10 +5,11 @@
  * Merkle roots level by level on the device.
  */
 import { GalacticError } from '../../errors.js';
-import { FIELD_BYTES, R, decodeFields } from '../encoding.js';
+import { FIELD_BYTES, R, decodeFields, fieldToBytes, readField } from '../encoding.js';
 import { requireCpuAddon } from '../cpu.js';
 import { NONE, type GpuContext } from './gpu.js';
-import { MONT_R, modInverse, words } from './wgsl.js';
+import { modInverse } from '../bigint.js';
+import { MONT_R, words } from './wgsl.js';
 
 const BINDINGS: GPUBufferBindingType[] = ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'];
 const FULL_ROUNDS = 8;
@@ -127,9 +128,5 @@ export async function webgpuMerkleRoot(ctx: GpuContext, leaves: Uint8Array, n: n
   const bad = new Uint32Array(failed!.buffer, failed!.byteOffset, 1)[0]!;
   if (bad !== NONE) throw new GalacticError('GAL_ERR_FIELD_RANGE', `Expected leaf ${bad} below r but received a larger value`);
   // The root is still in Montgomery form.
-  let x = 0n;
-  const v = new DataView(top!.buffer, top!.byteOffset, FIELD_BYTES);
-  for (let i = 7; i >= 0; i--) x = (x << 32n) | BigInt(v.getUint32(4 * i, true));
-  const canonical = (x * R_INV) % R;
-  return new Uint8Array(new Uint32Array(words(canonical)).buffer);
+  return fieldToBytes((readField(top!) * R_INV) % R);
 }

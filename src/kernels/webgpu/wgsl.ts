@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inverseMod2k, mod } from '../bigint.js';
 import { Q, R } from '../encoding.js';
 
 const kernelsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'kernels');
@@ -19,24 +20,6 @@ function source(name: string): string {
 
 /** The shaders' Montgomery radix: twenty 13-bit limbs. */
 export const MONT_R = 1n << 260n;
-
-export function mod(a: bigint, m: bigint): bigint {
-  const r = a % m;
-  return r < 0n ? r + m : r;
-}
-
-export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let result = 1n, b = mod(base, m), e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return result;
-}
-
-/** a⁻¹ mod a prime m (Fermat). */
-export const modInverse = (a: bigint, m: bigint) => modPow(a, m - 2n, m);
 
 /** Little-endian u32 words of a 256-bit value. */
 export function words(x: bigint, count = 8): number[] {
@@ -56,13 +39,6 @@ function fieldPreamble(prefix: 'fq' | 'fr', p: bigint): string {
     `const ${prefix}_ONE = ${feLiteral(mod(MONT_R, p))};`,
     source('field.wgsl').replace(/\bF_/g, `${prefix}_`),
   ].join('\n');
-}
-
-/** a⁻¹ mod 2^bits for odd a, by Newton's iteration (each step doubles the correct bits). */
-export function inverseMod2k(a: bigint, bits: number): bigint {
-  let x = 1n;
-  for (let i = 0; i < 6; i++) x = mod(x * (2n - a * x), 1n << BigInt(bits));
-  return x;
 }
 
 export type ModuleName = 'msm' | 'ntt' | 'poseidon';

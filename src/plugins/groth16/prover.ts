@@ -11,23 +11,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GalacticError } from '../../errors.js';
-import { encodeFields, fromMontgomery, loadKernels, readField, writeField, type Kernels } from '../../kernels/index.js';
+import { rootOfUnity } from '../../kernels/bigint.js';
+import { R, encodeFields, fromMontgomery, loadKernels, readField, writeField, type Kernels } from '../../kernels/index.js';
 import { leBigint, readZkey, type Zkey } from './files.js';
-
-const R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
-
-/** ω of order 2^k, as ffjavascript defines it (5^((r−1)/2^28), squared down). */
-function rootOfUnity(log2n: number): bigint {
-  let w = modPow(5n, (R - 1n) >> 28n, R);
-  for (let k = 28; k > log2n; k--) w = (w * w) % R;
-  return w;
-}
-
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  for (b %= m; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
-  return r;
-}
 
 const randomScalar = () => (leBigint(randomBytes(48)) % (R - 1n)) + 1n;
 const concat = (...parts: Uint8Array[]) => Buffer.concat(parts);
