@@ -17,13 +17,11 @@ import { webgpuMerkleRoot, webgpuPoseidon } from './webgpu/poseidon.js';
 
 const LOSS_REPORT_MS = 200;
 
-let found: Promise<Awaited<ReturnType<typeof describeAdapter>>> | undefined;
-
-/** Whether an adapter answers here (asked once per process), and whether it is a software one. */
+/** Whether an adapter answers here, and whether it is a software one. */
 export async function webgpuAvailable(): Promise<{ ok: true; software: boolean } | { ok: false; reason: string }> {
   const d = loadDawn();
   if (d instanceof Error) return { ok: false, reason: d.message };
-  const a = await (found ??= describeAdapter());
+  const a = await describeAdapter();
   return a.adapter ? { ok: true, software: a.adapter.software } : { ok: false, reason: a.reason };
 }
 

@@ -68,7 +68,7 @@ export const DeviceDescriptorSchema = z.object({
   gpus: z.array(GpuInfoSchema),
   docker: AvailabilitySchema.extend({ version: z.string().optional() }),
   /** Kernel backends (cpu, cuda, webgpu) and whether each loads here. */
-  backends: z.array(AvailabilitySchema.extend({ name: z.string() })),
+  backends: z.array(AvailabilitySchema.extend({ name: z.string(), software: z.boolean().optional() })),
   /** The WebGPU adapter the webgpu backend would use (absent from older agents). */
   webgpu: AvailabilitySchema.extend({ adapter: WebGpuAdapterSchema.optional() }).optional(),
   /** Sources that could not be read: the rest of the descriptor still holds. */

@@ -36,7 +36,7 @@ export interface AdapterDescription {
   software: boolean;
 }
 
-export const WORKGROUP = 64;
+const WORKGROUP = 64;
 const UNIFORM_SLOT = 256;
 
 // Dawn instances live as long as the process: a device whose instance is
@@ -268,15 +268,23 @@ export async function acquireContext(): Promise<GpuContext> {
   return new GpuContext(device, describe(adapter, backend));
 }
 
-/** The adapter this machine would use, for the probe; null with the reason when none. */
-export async function describeAdapter(): Promise<{ adapter: AdapterDescription; limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } } | { adapter: null; reason: string }> {
-  const found = await requestAdapter();
-  if (typeof found === 'string') return { adapter: null, reason: found };
-  return {
-    adapter: describe(found.adapter, found.backend),
-    limits: {
-      maxStorageBufferBindingSize: found.adapter.limits.maxStorageBufferBindingSize,
-      maxComputeWorkgroupsPerDimension: found.adapter.limits.maxComputeWorkgroupsPerDimension,
-    },
-  };
+type AdapterFound =
+  | { adapter: AdapterDescription; limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } }
+  | { adapter: null; reason: string };
+let described: Promise<AdapterFound> | undefined;
+
+/** The adapter this machine would use, or why there is none; asked once per process. */
+export function describeAdapter(): Promise<AdapterFound> {
+  described ??= requestAdapter().then((found) =>
+    typeof found === 'string'
+      ? { adapter: null, reason: found }
+      : {
+          adapter: describe(found.adapter, found.backend),
+          limits: {
+            maxStorageBufferBindingSize: found.adapter.limits.maxStorageBufferBindingSize,
+            maxComputeWorkgroupsPerDimension: found.adapter.limits.maxComputeWorkgroupsPerDimension,
+          },
+        },
+  );
+  return described;
 }

@@ -22,7 +22,7 @@ const ENTRY_POINTS = ['prepare_points', 'count_digits', 'scan_buckets', 'scatter
 const R_INV_Q = modInverse(MONT_R, Q);
 
 /** Window bits from n: total work ≈ (n + 2^c)·254/c bucket additions. */
-export function webgpuWindowBits(n: number, requested: number): number {
+function webgpuWindowBits(n: number, requested: number): number {
   if (requested > 0) return Math.min(requested, MAX_WINDOW_BITS);
   return Math.max(4, Math.min(MAX_WINDOW_BITS, Math.ceil(Math.log2(n)) - 3));
 }
