@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "gal/status.h"
+
 // Inputs are read as 64-bit limbs straight from little-endian byte buffers.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the CPU kernels assume a little-endian host");
 
@@ -18,12 +20,7 @@ namespace cpu {
 // GALACTIC_CPU_VECTOR=0, which the tests use to keep the scalar paths honest.
 bool vector_arithmetic();
 
-struct Status {
-  std::string code;     // empty when the call succeeded; else a GAL_ERR_* code
-  std::string message;
-  bool ok() const { return code.empty(); }
-  static Status fail(const char *code, std::string message) { return Status{code, std::move(message)}; }
-};
+using gal::Status;
 
 // Σ scalars[i]·points[i] over BN254 G1. points: n × 64 bytes (x‖y, infinity
 // = zeros), scalars: n × 32 bytes (< r). out: 64 bytes, affine.
