@@ -1,4 +1,5 @@
-// Checks the portable field multiplication (the one CUDA compiles) against
+// Checks the portable field multiplications (the 32-bit one is what CUDA
+// compiles) against
 // the host's fast path and against algebraic identities, on random values
 // and the edges 0, 1 and p-1, and the eight-lane IFMA arithmetic against the
 // scalar one where the CPU has it. Built and run by test/integration/native.test.ts.
@@ -30,6 +31,7 @@ int check(const char *name, std::mt19937_64 &rng, int rounds) {
   for (int i = 0; i < rounds; ++i) {
     F a = i < 3 ? edges[i] : random(), b = i < 9 ? edges[i % 3] : random(), c = random();
     if (a * b != a.mul_portable(b)) ++bad;
+    if (a * b != a.mul_u32(b)) ++bad;
     if (a * (b + c) != a * b + a * c) ++bad;
     if ((a - b) + b != a) ++bad;
     if (!a.is_zero() && a * a.inverse() != one) ++bad;

@@ -8,9 +8,11 @@
 #if defined(__CUDACC__)
 #define GAL_HD __host__ __device__
 #define GAL_INLINE __forceinline__
+#define GAL_UNROLL _Pragma("unroll")  // loops over a compile-time width: keeps arrays in registers
 #else
 #define GAL_HD
 #define GAL_INLINE inline __attribute__((always_inline))
+#define GAL_UNROLL
 #endif
 
 namespace gal {

@@ -68,7 +68,9 @@ struct Field {
   // Montgomery multiplication, CIOS without the final carry word: valid
   // because the modulus' top limb is below (2^64 - 1) / 2 (BN254: 0x3064...).
   GAL_HD GAL_INLINE Field operator*(const Field &b) const {
-#ifdef GAL_MONT_X86_64
+#if defined(__CUDA_ARCH__)
+    return mul_u32(b);
+#elif defined(GAL_MONT_X86_64)
     alignas(32) static constexpr u64 mod[4] = {p(0), p(1), p(2), p(3)};
     Field r;
     mont_mul_x86_64(r.v, v, b.v, mod, Params::inv());
@@ -93,6 +95,40 @@ struct Field {
       t[3] = C + A;
     }
     Field r{{t[0], t[1], t[2], t[3]}};
+    r.reduce_once();
+    return r;
+  }
+
+  // The same product on eight 32-bit words, the form the GPU build uses: GPUs
+  // multiply 32×32→64 bits natively and emulate 64-bit products with several
+  // such instructions. No final carry word either: p's top word is below
+  // (2^32 - 1) / 2. Each a·b + t + carry fits 64 bits.
+  GAL_HD GAL_INLINE Field mul_u32(const Field &b) const {
+    using u32 = uint32_t;
+    u32 a32[8], b32[8], t[8];
+    for (int i = 0; i < 4; ++i) {
+      a32[2 * i] = (u32)v[i], a32[2 * i + 1] = (u32)(v[i] >> 32);
+      b32[2 * i] = (u32)b.v[i], b32[2 * i + 1] = (u32)(b.v[i] >> 32);
+    }
+    const u32 inv = (u32)Params::inv();  // -p^-1 mod 2^32: the low word of -p^-1 mod 2^64
+    auto pw = [](int j) { return (u32)(p(j / 2) >> (32 * (j % 2))); };
+    for (int j = 0; j < 8; ++j) t[j] = 0;
+    for (int i = 0; i < 8; ++i) {
+      u64 x = (u64)a32[0] * b32[i] + t[0];
+      u64 A = x >> 32;
+      const u32 t0 = (u32)x, m = t0 * inv;
+      u64 C = ((u64)m * pw(0) + t0) >> 32;
+      for (int j = 1; j < 8; ++j) {
+        x = (u64)a32[j] * b32[i] + t[j] + A;
+        A = x >> 32;
+        const u64 y = (u64)m * pw(j) + (u32)x + C;
+        C = y >> 32;
+        t[j - 1] = (u32)y;
+      }
+      t[7] = (u32)(C + A);
+    }
+    Field r;
+    for (int i = 0; i < 4; ++i) r.v[i] = (u64)t[2 * i] | ((u64)t[2 * i + 1] << 32);
     r.reduce_once();
     return r;
   }
