@@ -27,6 +27,12 @@ export function formatDescriptor(d: DeviceDescriptor): string {
     const a = d.webgpu.adapter;
     rows.push(['WebGPU adapter', a ? `${[a.vendor, a.device || a.description].filter(Boolean).join(' ')} (${a.backend}${a.software ? ', software emulation' : ''})` : `none: ${d.webgpu.reason}`]);
   }
+  if (d.cuda) {
+    if (d.cuda.devices.length === 0) rows.push(['CUDA', `none: ${d.cuda.reason}`]);
+    for (const g of d.cuda.devices)
+      rows.push([`CUDA device ${g.index}`, `${g.name} (sm ${g.computeCapability}, ${g.multiprocessors} SMs, ${g.memoryMB} MB, ${g.pciBusId})`]);
+    if (d.cuda.architectures) rows.push(['CUDA module', `built for sm ${d.cuda.architectures.split(',').join(', sm ')}`]);
+  }
   for (const p of d.problems) rows.push(['Unread', `${p.source}: ${p.message}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
@@ -35,7 +41,7 @@ export function formatDescriptor(d: DeviceDescriptor): string {
 export function registerProbe(program: Command): void {
   program
     .command('probe')
-    .description("print this machine's device descriptor (OS, CPU, memory, GPUs, WebGPU adapter, Docker, kernel backends)")
+    .description("print this machine's device descriptor (OS, CPU, memory, GPUs, CUDA devices, WebGPU adapter, Docker, kernel backends)")
     .option('--json', 'print the descriptor as JSON')
     .action(async (opts: { json?: boolean }) => {
       const descriptor = await probe();

@@ -1,11 +1,12 @@
 /**
- * loadKernels: one API over the registered backends (DESIGN §3). Later
- * backends (cuda, webgpu) register a provider; 'auto' takes the available
+ * loadKernels: one API over the registered backends (DESIGN §3): cuda, then
+ * webgpu, then cpu. Each registers a provider; 'auto' takes the available
  * provider with the highest preference that is not a software emulation,
  * and GALACTIC_BACKEND forces one.
  */
 import { GalacticError, invalidArgument } from '../errors.js';
 import { cpuAvailable, createCpuKernels } from './cpu.js';
+import { createCudaKernels, cudaAvailable } from './cuda.js';
 import { createWebGpuKernels, webgpuAvailable } from './webgpu.js';
 import type { BackendChoice, BackendName, Kernels, LoadOptions } from './types.js';
 
@@ -36,6 +37,13 @@ registerBackend({
   preference: 1,
   available: webgpuAvailable,
   create: createWebGpuKernels,
+});
+
+registerBackend({
+  name: 'cuda',
+  preference: 2,
+  available: cudaAvailable,
+  create: createCudaKernels,
 });
 
 const CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
@@ -76,3 +84,4 @@ export type { BackendChoice, BackendName, CallOptions, FieldName, Kernels, LoadO
 export * from './encoding.js';
 export { fromMontgomery, toMontgomery } from './montgomery.js';
 export { COSET_GENERATOR } from './validate.js';
+export { cudaRuntime, isCudaKernels, type CudaDevice, type CudaKernels, type ResidentPoints } from './cuda.js';

@@ -1,6 +1,7 @@
 /**
- * Loads the CPU addon built by `npm install` (node-gyp) and turns its
- * rejections into GalacticErrors that point at the caller's stack.
+ * Loads the native modules (the CPU addon built by `npm install` through
+ * node-gyp, the CUDA module built by cmake-js) and turns their rejections
+ * into GalacticErrors that point at the caller's stack.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -25,23 +26,33 @@ export interface CpuAddon {
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-let cached: CpuAddon | Error | undefined;
+const modules = new Map<string, unknown>();
+
+/**
+ * A native module from the first of `paths` (relative to the package) that
+ * exists, or the reason it cannot be loaded; asked once per process.
+ */
+export function loadNativeModule<T>(paths: string[], missing: string): T | Error {
+  const key = paths.join('|');
+  if (modules.has(key)) return modules.get(key) as T | Error;
+  const candidates = paths.map((p) => join(packageRoot, p));
+  const found = candidates.find((p) => existsSync(p));
+  let result: T | Error;
+  if (!found) result = new Error(`${missing} (looked for ${candidates[0]})`);
+  else {
+    try {
+      result = createRequire(import.meta.url)(found) as T;
+    } catch (err) {
+      result = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  modules.set(key, result);
+  return result;
+}
 
 /** The addon, or the reason it cannot be loaded. */
 export function loadCpuAddon(): CpuAddon | Error {
-  if (cached) return cached;
-  const candidates = ['build/Release/galactic_cpu.node', 'build/Debug/galactic_cpu.node'].map((p) => join(packageRoot, p));
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
-    cached = new Error(`native addon not built (looked for ${candidates[0]}); run npm install`);
-    return cached;
-  }
-  try {
-    cached = createRequire(import.meta.url)(found) as CpuAddon;
-  } catch (err) {
-    cached = err instanceof Error ? err : new Error(String(err));
-  }
-  return cached;
+  return loadNativeModule<CpuAddon>(['build/Release/galactic_cpu.node', 'build/Debug/galactic_cpu.node'], 'native addon not built; run npm install');
 }
 
 /**

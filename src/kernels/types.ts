@@ -47,4 +47,8 @@ export interface LoadOptions {
   backend?: BackendChoice;
   /** CPU threads per call; defaults to the machine's logical cores. */
   threads?: number;
+  /** cuda: the device index (default 0; `galactic probe` lists them). */
+  device?: number;
+  /** cuda: MSMs of fewer points run on the CPU backend (default 4096; 0 keeps every MSM on the GPU). */
+  cpuBelow?: number;
 }

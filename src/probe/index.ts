@@ -9,10 +9,11 @@ import { request } from 'node:http';
 import { promisify } from 'node:util';
 import si from 'systeminformation';
 import { invalidArgument } from '../errors.js';
-import { listBackends } from '../kernels/index.js';
+import { cudaRuntime, listBackends } from '../kernels/index.js';
 import {
   DEVICE_SCHEMA_VERSION,
   type CpuInfo,
+  type CudaDeviceInfo,
   type DeviceDescriptor,
   type GpuInfo,
   type MemoryInfo,
@@ -40,6 +41,8 @@ export interface ProbeSources {
   backends(): Promise<{ name: string; available: boolean; reason?: string }[]>;
   /** The WebGPU adapter, or why there is none. */
   webgpu(): Promise<{ available: boolean; reason?: string; adapter?: WebGpuAdapter }>;
+  /** Every device the CUDA runtime sees, or why it sees none. */
+  cuda(): Promise<{ available: boolean; reason?: string; architectures?: string; devices: CudaDeviceInfo[] }>;
 }
 
 export interface ProbeOptions {
@@ -133,6 +136,22 @@ export function defaultSources(options: ProbeOptions = {}): ProbeSources {
       const found = await describeAdapter();
       return found.adapter ? { available: true, adapter: found.adapter } : { available: false, reason: found.reason };
     },
+    async cuda() {
+      const r = cudaRuntime();
+      return {
+        available: r.available,
+        ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.architectures ? { architectures: r.architectures } : {}),
+        devices: r.devices.map((d) => ({
+          index: d.index,
+          name: d.name,
+          computeCapability: d.computeCapability,
+          multiprocessors: d.multiprocessors,
+          memoryMB: Math.round(d.memoryTotal / MB),
+          pciBusId: d.pciBusId,
+        })),
+      };
+    },
   };
 }
 
@@ -162,7 +181,7 @@ export async function probe(options: ProbeOptions = {}): Promise<DeviceDescripto
       return null;
     }
   };
-  const [os, cpu, memory, listed, nvidia, backends, webgpu] = await Promise.all([
+  const [os, cpu, memory, listed, nvidia, backends, webgpu, cuda] = await Promise.all([
     read('os', sources.os),
     read('cpu', sources.cpu),
     read('memory', sources.memory),
@@ -170,6 +189,7 @@ export async function probe(options: ProbeOptions = {}): Promise<DeviceDescripto
     read('nvidia-smi', sources.nvidia),
     read('backends', sources.backends),
     read('webgpu', sources.webgpu),
+    read('cuda', sources.cuda),
   ]);
   // Docker's absence is a fact about the machine, not a failure to read it.
   let docker: DeviceDescriptor['docker'];
@@ -190,6 +210,7 @@ export async function probe(options: ProbeOptions = {}): Promise<DeviceDescripto
     docker,
     backends: backends ?? [],
     ...(webgpu ? { webgpu } : {}),
+    ...(cuda ? { cuda } : {}),
     problems,
   };
 }

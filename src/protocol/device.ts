@@ -59,6 +59,16 @@ export const WebGpuAdapterSchema = z.object({
   software: z.boolean(),
 });
 
+export const CudaDeviceSchema = z.object({
+  /** The index LoadOptions.device takes. */
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  computeCapability: z.string(),
+  multiprocessors: z.number().int().nonnegative(),
+  memoryMB: z.number().nonnegative(),
+  pciBusId: z.string(),
+});
+
 export const DeviceDescriptorSchema = z.object({
   schema: z.literal(DEVICE_SCHEMA_VERSION),
   probedAt: z.string(),
@@ -71,6 +81,11 @@ export const DeviceDescriptorSchema = z.object({
   backends: z.array(AvailabilitySchema.extend({ name: z.string(), software: z.boolean().optional() })),
   /** The WebGPU adapter the webgpu backend would use (absent from older agents). */
   webgpu: AvailabilitySchema.extend({ adapter: WebGpuAdapterSchema.optional() }).optional(),
+  /**
+   * The CUDA runtime's devices and the architectures the CUDA module was
+   * built for (absent from older agents).
+   */
+  cuda: AvailabilitySchema.extend({ architectures: z.string().optional(), devices: z.array(CudaDeviceSchema) }).optional(),
   /** Sources that could not be read: the rest of the descriptor still holds. */
   problems: z.array(z.object({ source: z.string(), message: z.string() })),
 });
@@ -79,5 +94,6 @@ export type OsInfo = z.infer<typeof OsInfoSchema>;
 export type CpuInfo = z.infer<typeof CpuInfoSchema>;
 export type MemoryInfo = z.infer<typeof MemoryInfoSchema>;
 export type GpuInfo = z.infer<typeof GpuInfoSchema>;
+export type CudaDeviceInfo = z.infer<typeof CudaDeviceSchema>;
 export type WebGpuAdapter = z.infer<typeof WebGpuAdapterSchema>;
 export type DeviceDescriptor = z.infer<typeof DeviceDescriptorSchema>;

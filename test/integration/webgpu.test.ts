@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { GalacticError } from '../../src/errors.js';
-import { encodeFields, encodePoints, listBackends, loadKernels, type Kernels } from '../../src/kernels/index.js';
+import { cudaRuntime, encodeFields, encodePoints, listBackends, loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { currentDevice, type WebGpuKernels } from '../../src/kernels/webgpu.js';
 import { kernelsFor } from '../helpers/backends.js';
 import { randomPoints, rng, toAffine } from '../helpers/references.js';
@@ -37,7 +37,8 @@ describe.skipIf(!webgpu.available)(`webgpu backend as a device${webgpu.available
     delete process.env.GALACTIC_BACKEND;
     try {
       const auto = await loadKernels();
-      expect(auto.backend).toBe(k.adapter.software ? 'cpu' : 'webgpu');
+      const cuda = cudaRuntime().available;  // a CUDA device comes first
+      expect(auto.backend).toBe(cuda ? 'cuda' : k.adapter.software ? 'cpu' : 'webgpu');
       if (auto.backend === 'webgpu') (auto as WebGpuKernels).release();
     } finally {
       if (saved !== undefined) process.env.GALACTIC_BACKEND = saved;

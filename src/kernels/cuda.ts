@@ -1,0 +1,184 @@
+/**
+ * The CUDA backend: the kernels of native/cuda on an NVIDIA GPU, with the
+ * same API, encodings, checks and results as the CPU backend. MSMs below
+ * `cpuBelow` points go to the CPU backend (a GPU launch costs more than such
+ * a sum). Point sets that many MSMs share can stay on the device:
+ * `uploadPoints` converts and checks them once and returns a handle that
+ * `msm` accepts in place of the points, until `release()`.
+ */
+import { GalacticError, invalidArgument } from '../errors.js';
+import { FIELD_BYTES, POINT_BYTES } from './encoding.js';
+import { createCpuKernels, requireCpuAddon } from './cpu.js';
+import { callNative, loadNativeModule } from './native.js';
+import type { CallOptions, Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
+import * as check from './validate.js';
+
+/** A CUDA device as the runtime reports it. */
+export interface CudaDevice {
+  index: number;
+  name: string;
+  /** "9.0" for an H100. */
+  computeCapability: string;
+  multiprocessors: number;
+  clockMHz: number;
+  memoryBusBits: number;
+  memoryTotal: number;
+  memoryFree: number;
+  pciBusId: string;
+}
+
+/** What the CUDA module exports; see native/cuda/addon.cc. */
+export interface CudaAddon {
+  devices(): { count: number; reason?: string; devices: CudaDevice[]; architectures: string };
+  msm(device: number, points: Uint8Array | null, residentId: number, scalars: Uint8Array, windowBits: number): Promise<Uint8Array>;
+  uploadPoints(device: number, points: Uint8Array): Promise<Uint8Array>;
+  releasePoints(residentId: number): Promise<Uint8Array>;
+  ntt(device: number, values: Uint8Array, inverse: boolean, cosetShift: Uint8Array | null): Promise<Uint8Array>;
+  poseidon(device: number, inputs: Uint8Array, arity: number, constants: Uint8Array): Promise<Uint8Array>;
+  poseidonMerkleRoot(device: number, leaves: Uint8Array, constants: Uint8Array): Promise<Uint8Array>;
+  msmWindowBits(n: number): number;
+  /** Device time of the last call's kernels on a device, without its copies, in ms (-1: none yet). */
+  lastKernelMs(device: number): number;
+}
+
+/** MSMs with fewer points run on the CPU backend unless LoadOptions.cpuBelow says otherwise. */
+export const DEFAULT_CPU_BELOW = 4096;
+
+export function loadCudaAddon(): CudaAddon | Error {
+  return loadNativeModule<CudaAddon>(
+    ['build-cuda/Release/galactic_cuda.node', 'build-cuda/galactic_cuda.node'],
+    'CUDA module not built; it needs the CUDA toolkit (nvcc): npm run build:cuda',
+  );
+}
+
+/** The CUDA runtime's view of this machine: the module, the devices, the architectures it was built for. */
+export function cudaRuntime(): { available: boolean; reason?: string; architectures?: string; devices: CudaDevice[] } {
+  const addon = loadCudaAddon();
+  if (addon instanceof Error) return { available: false, reason: addon.message, devices: [] };
+  const d = addon.devices();
+  return d.count > 0
+    ? { available: true, architectures: d.architectures, devices: d.devices }
+    : { available: false, reason: `no CUDA device (${d.reason ?? 'none found'})`, architectures: d.architectures, devices: [] };
+}
+
+export async function cudaAvailable(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const r = cudaRuntime();
+  return r.available ? { ok: true } : { ok: false, reason: r.reason ?? 'unavailable' };
+}
+
+/** G1 points held on the device for later MSMs. */
+export interface ResidentPoints {
+  readonly n: number;
+  readonly device: number;
+  readonly released: boolean;
+  /** Frees the device memory; MSMs already running finish first. */
+  release(): Promise<void>;
+}
+
+export interface CudaKernels extends Kernels {
+  readonly backend: 'cuda';
+  /** The device index this object runs on. */
+  readonly device: number;
+  /** Converts and checks points once and keeps them on the device. */
+  uploadPoints(points: Uint8Array): Promise<ResidentPoints>;
+  msm(points: Uint8Array | ResidentPoints, scalars: Uint8Array, options?: MsmOptions): Promise<Uint8Array>;
+}
+
+export function isCudaKernels(k: Kernels): k is CudaKernels {
+  return k.backend === 'cuda';
+}
+
+const ids = new WeakMap<ResidentPoints, number>();
+
+/** The Poseidon constants the CUDA module takes (c ‖ m ‖ optimised partial rounds), from the CPU addon. */
+const poseidonConstants = new Map<number, Uint8Array>();
+function constantsFor(arity: number): Uint8Array {
+  let k = poseidonConstants.get(arity);
+  if (!k) {
+    const { c, m, partial } = requireCpuAddon().poseidonConstants(arity);
+    if (partial.length === 0) throw new GalacticError('GAL_ERR_NATIVE', `Poseidon arity ${arity} has no optimised partial rounds for the GPU`);
+    k = new Uint8Array(c.length + m.length + partial.length);
+    k.set(c, 0);
+    k.set(m, c.length);
+    k.set(partial, c.length + m.length);
+    poseidonConstants.set(arity, k);
+  }
+  return k;
+}
+
+export async function createCudaKernels(options: LoadOptions = {}): Promise<CudaKernels> {
+  const addon = loadCudaAddon();
+  if (addon instanceof Error) throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `cuda backend unavailable: ${addon.message}`);
+  const { count, reason } = addon.devices();
+  const device = options.device ?? 0;
+  if (!Number.isInteger(device) || device < 0) throw invalidArgument('a non-negative integer', 'device', device);
+  if (device >= count)
+    throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `Expected a CUDA device index below ${count} for device but received ${device}${count ? '' : ` (${reason})`}`);
+  const cpuBelow = options.cpuBelow ?? DEFAULT_CPU_BELOW;
+  if (!Number.isInteger(cpuBelow) || cpuBelow < 0) throw invalidArgument('a non-negative integer', 'cpuBelow', cpuBelow);
+  const cpu = createCpuKernels({ threads: options.threads });
+  const threads = cpu.threads;
+
+  return {
+    backend: 'cuda',
+    threads,
+    device,
+    async uploadPoints(points: Uint8Array) {
+      const p = check.requireBytes(points, 'points');
+      if (p.length === 0 || p.length % POINT_BYTES !== 0)
+        throw invalidArgument('a non-empty multiple of 64 bytes (x‖y per point)', 'points', p, 'GAL_ERR_BUFFER_LENGTH');
+      const n = p.length / POINT_BYTES;
+      if (n > check.MAX_MSM_POINTS) throw new GalacticError('GAL_ERR_SIZE_LIMIT', `Expected at most ${check.MAX_MSM_POINTS} points for points but received ${n}`);
+      const id = new DataView((await callNative(() => addon.uploadPoints(device, points))).buffer).getUint32(0, true);
+      let released = false;
+      const set: ResidentPoints = {
+        n,
+        device,
+        get released() {
+          return released;
+        },
+        async release() {
+          if (released) return;
+          released = true;
+          await callNative(() => addon.releasePoints(id));
+        },
+      };
+      ids.set(set, id);
+      return set;
+    },
+    async msm(points: Uint8Array | ResidentPoints, scalars: Uint8Array, opts?: MsmOptions) {
+      const windowBits = check.checkWindowBits(opts?.windowBits);
+      check.checkThreads(check.callOptions(opts).threads, threads);
+      if (!(points instanceof Uint8Array)) {
+        const id = points && typeof points === 'object' ? ids.get(points) : undefined;
+        if (id === undefined) throw invalidArgument('a Uint8Array or points from uploadPoints', 'points', points);
+        if (points.released) throw invalidArgument('resident points that are not released', 'points', points);
+        if (points.device !== device) throw invalidArgument(`resident points on device ${device}`, 'points', points);
+        const s = check.requireBytes(scalars, 'scalars');
+        if (s.length !== points.n * FIELD_BYTES)
+          throw new GalacticError('GAL_ERR_BUFFER_LENGTH', `Expected ${points.n * FIELD_BYTES} bytes (32 per point) for scalars but received ${s.length} bytes`);
+        return callNative(() => addon.msm(device, null, id, s, windowBits));
+      }
+      const n = check.checkMsm(points, scalars);
+      if (n === 0) return new Uint8Array(POINT_BYTES);
+      if (n < cpuBelow) return cpu.msm(points, scalars, opts);
+      return callNative(() => addon.msm(device, points, 0, scalars, windowBits));
+    },
+    async ntt(values: Uint8Array, opts?: NttOptions) {
+      check.checkNtt(values);
+      check.checkThreads(check.callOptions(opts).threads, threads);
+      const shift = check.cosetShift(opts);
+      return callNative(() => addon.ntt(device, values, opts?.inverse === true, shift));
+    },
+    async poseidon(inputs: Uint8Array, arity: number, opts?: CallOptions) {
+      check.checkPoseidon(inputs, arity);
+      check.checkThreads(check.callOptions(opts).threads, threads);
+      return callNative(() => addon.poseidon(device, inputs, arity, constantsFor(arity)));
+    },
+    async poseidonMerkleRoot(leaves: Uint8Array, opts?: CallOptions) {
+      check.checkMerkleLeaves(leaves);
+      check.checkThreads(check.callOptions(opts).threads, threads);
+      return callNative(() => addon.poseidonMerkleRoot(device, leaves, constantsFor(2)));
+    },
+  };
+}
