@@ -16,15 +16,10 @@ import { buildPoseidon } from 'circomlibjs';
 import { encodeFields, encodePoints, listBackends, loadKernels, toMontgomery, R } from '../src/index.js';
 import type { WebGpuKernels } from '../src/kernels/webgpu.js';
 import { requireCpuAddon } from '../src/kernels/cpu.js';
-import { fmt, machine, median, table, writeResult } from './util.js';
+import { cliArg, fmt, machine, median, table, writeResult } from './util.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const only = new Set((arg('only') ?? 'msm,ntt,poseidon').split(','));
-const REPS = Number(arg('reps') ?? 5);
+const only = new Set((cliArg('only') ?? 'msm,ntt,poseidon').split(','));
+const REPS = Number(cliArg('reps') ?? 5);
 
 interface Row {
   kernel: string;
@@ -172,5 +167,5 @@ if (gpu) {
 }
 console.log(md);
 // A partial run (--only) writes beside the full results instead of over them.
-const file = writeResult(arg('only') ? `kernels-${[...only].join('-')}` : 'kernels', { date: new Date().toISOString(), machine: m, threads: T, mulNs: { q: nsQ, r: nsR, rVector: nsV }, webgpuAdapter: gpu?.adapter ?? null, rows });
+const file = writeResult(cliArg('only') ? `kernels-${[...only].join('-')}` : 'kernels', { date: new Date().toISOString(), machine: m, threads: T, mulNs: { q: nsQ, r: nsR, rVector: nsV }, webgpuAdapter: gpu?.adapter ?? null, rows });
 console.log(`\nJSON: ${file}`);

@@ -6,6 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 
+/** The value after `--name` on the command line, if given. */
+export function cliArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 /**
  * Median wall time in ms after `warmup` unmeasured runs: at least `reps`
  * runs, more for fast kernels (until ~1 s has been measured, at most 51), so
