@@ -53,7 +53,7 @@ describe('CUDA MSM steps', () => {
     'all zero': Array.from({ length: n }, () => 0n),
   };
   for (const [name, scalars] of Object.entries(cases))
-    for (const c of [4, 9, 16])
+    for (const c of [1, 2, 4, 9, 16])
       it(`${name}, ${c}-bit windows`, async () => {
         const s = encodeFields(scalars);
         expect(await steps('msm', put(points), put(s), c)).toEqual(await cpu.msm(points, s));
