@@ -124,6 +124,17 @@ Napi::Value ReleasePoints(const Napi::CallbackInfo &info) {
   });
 }
 
+// releaseCached(device) → Promise<Uint8Array(0)>: frees the buffers, tables
+// and staging memory kept between calls.
+Napi::Value ReleaseCached(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    const int device = (int)uint_arg(info, 0, "device");
+    return new KernelWorker(info.Env(), "galactic:cuda-release-cached", {}, 0, [=](uint8_t *) {
+      return gal::cuda::release_cached(device);
+    });
+  });
+}
+
 // ntt(device, values, inverse, cosetShift | null) → Promise<Uint8Array>
 Napi::Value Ntt(const Napi::CallbackInfo &info) {
   return run(info, [&] {
@@ -194,6 +205,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("msm", Napi::Function::New(env, Msm));
   exports.Set("uploadPoints", Napi::Function::New(env, UploadPoints));
   exports.Set("releasePoints", Napi::Function::New(env, ReleasePoints));
+  exports.Set("releaseCached", Napi::Function::New(env, ReleaseCached));
   exports.Set("ntt", Napi::Function::New(env, Ntt));
   exports.Set("poseidon", Napi::Function::New(env, Poseidon));
   exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));

@@ -6,9 +6,9 @@
 // work is in steps/msm_steps.h.
 //
 // Inputs larger than a chunk (or than free device memory allows) run chunk by
-// chunk: the host copies chunk k+2 into a pinned staging buffer and the copy
-// stream moves it to the device while the compute stream works on chunk k.
-// Bucket sums accumulate across chunks.
+// chunk: the host copies chunk k+2 into a pinned staging buffer while the
+// copy stream moves chunk k+1 to the device and the compute stream works on
+// chunk k. Bucket sums accumulate across chunks.
 #include <cub/cub.cuh>
 
 #include <algorithm>
@@ -170,10 +170,14 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     const size_t chunks = (n + chunk - 1) / chunk, cm_max = windows * chunk;
     const size_t max_segs = cm_max / gpu::kSegment + buckets;
 
-    uint8_t *d_in[2], *h_stage[2];
-    for (int s = 0; s < 2; ++s) {
+    // One chunk is copied straight from the caller's memory (the driver
+    // stages pageable memory itself, pipelined); several go through pinned
+    // staging, so the host's copy of a chunk overlaps the device's work.
+    const bool staged = chunks > 1;
+    uint8_t *d_in[2], *h_stage[2] = {nullptr, nullptr};
+    for (int s = 0; s < (staged ? 2 : 1); ++s) {
       d_in[s] = ctx.buffer(s ? "msm.in1" : "msm.in0").as<uint8_t>(chunk * in_unit, "an MSM input chunk");
-      h_stage[s] = static_cast<uint8_t *>(ctx.staging[s].ensure(chunk * in_unit));
+      if (staged) h_stage[s] = static_cast<uint8_t *>(ctx.staging[s].ensure(chunk * in_unit));
     }
     G1Affine *converted = own_points ? ctx.buffer("msm.points").as<G1Affine>(chunk, "converted points") : nullptr;
     u32 *keys_in = ctx.buffer("msm.keys_in").as<u32>(cm_max, "MSM digits");
@@ -206,13 +210,16 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     auto stage = [&](size_t k) {
       const int slot = k % 2;
       const size_t base = k * chunk, cn = std::min(chunk, n - base);
-      if (k >= 2) CUDA_OK(cudaEventSynchronize(ev.e[slot]));  // the staging buffer's last copy is done
-      std::memcpy(h_stage[slot], scalars + 32 * base, 32 * cn);
-      if (own_points) std::memcpy(h_stage[slot] + 32 * chunk, points + 64 * base, 64 * cn);
+      const uint8_t *from_scalars = scalars + 32 * base, *from_points = own_points ? points + 64 * base : nullptr;
+      if (staged) {
+        if (k >= 2) CUDA_OK(cudaEventSynchronize(ev.e[slot]));  // the staging buffer's last copy is done
+        std::memcpy(h_stage[slot], from_scalars, 32 * cn);
+        if (own_points) std::memcpy(h_stage[slot] + 32 * chunk, from_points, 64 * cn);
+        from_scalars = h_stage[slot], from_points = h_stage[slot] + 32 * chunk;
+      }
       if (k >= 2) CUDA_OK(cudaStreamWaitEvent(ctx.copy, ev.e[2 + slot], 0));  // the device slot was read
-      CUDA_OK(cudaMemcpyAsync(d_in[slot], h_stage[slot], 32 * cn, cudaMemcpyHostToDevice, ctx.copy));
-      if (own_points)
-        CUDA_OK(cudaMemcpyAsync(d_in[slot] + 32 * chunk, h_stage[slot] + 32 * chunk, 64 * cn, cudaMemcpyHostToDevice, ctx.copy));
+      CUDA_OK(cudaMemcpyAsync(d_in[slot], from_scalars, 32 * cn, cudaMemcpyHostToDevice, ctx.copy));
+      if (own_points) CUDA_OK(cudaMemcpyAsync(d_in[slot] + 32 * chunk, from_points, 64 * cn, cudaMemcpyHostToDevice, ctx.copy));
       CUDA_OK(cudaEventRecord(ev.e[slot], ctx.copy));
     };
 

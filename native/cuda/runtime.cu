@@ -132,13 +132,22 @@ DeviceBuffer &Context::buffer(const std::string &name) {
   return *slot;
 }
 
-Status guarded(int device, const std::function<void(Context &)> &body) {
+namespace {
+
+Status check_index(int device) {
   std::string reason;
   const int count = device_count(reason);
   if (device < 0 || device >= count)
     return Status::fail("GAL_ERR_BACKEND_UNAVAILABLE", "Expected a CUDA device index below " + std::to_string(count) +
                                                           " but received " + std::to_string(device) +
                                                           (count ? "" : " (" + reason + ")"));
+  return Status{};
+}
+
+}  // namespace
+
+Status guarded(int device, const std::function<void(Context &)> &body) {
+  if (Status st = check_index(device); !st.ok()) return st;
   std::shared_ptr<Context> ctx;
   {
     std::lock_guard<std::mutex> lock(contexts_mutex);
@@ -181,6 +190,24 @@ Status guarded(int device, const std::function<void(Context &)> &body) {
     cudaGetLastError();
   }
   return status;
+}
+
+void Context::release_cached() {
+  scratch.clear();
+  for (auto &b : staging) b.release();
+  small.release();
+  for (int d = 0; d < 2; ++d) twiddles[d].release(), twiddle_log[d] = 0;
+  for (auto &b : poseidon) b.release();
+  poseidon_constant_arity = 0;
+}
+
+Status release_cached(int device) {
+  if (Status st = check_index(device); !st.ok()) return st;
+  {
+    std::lock_guard<std::mutex> lock(contexts_mutex);
+    if (!contexts.count(device)) return Status{};  // nothing was ever kept
+  }
+  return guarded(device, [](Context &ctx) { ctx.release_cached(); });
 }
 
 unsigned long long finish(Context &ctx, const unsigned long long *bad, void *out, const void *result, size_t bytes) {

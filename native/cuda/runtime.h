@@ -95,6 +95,9 @@ struct Context {
   int poseidon_constant_arity = 0;
 
   DeviceBuffer &buffer(const std::string &name);
+  // Frees everything kept between calls (not resident point sets), so other
+  // programs on the GPU get the memory back.
+  void release_cached();
 
   // Device time of a call's kernels, without its host↔device copies: a
   // call marks where its kernels begin and end on the compute stream.
@@ -107,6 +110,9 @@ struct Context {
     marked = true;
   }
 };
+
+// Context::release_cached for a device whose context exists.
+Status release_cached(int device);
 
 // Ends a call: copies `bytes` of the device's `result` into `out`, waits for
 // the compute stream and returns the lowest failing input index its kernels

@@ -189,6 +189,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
       options.onProgress?.({ kernel, backend, step: kernels.length, steps });
       kernels.push(await measure(k, kernel, SIZES[mode][kernel], perKernel));
     }
+    await k.release?.();  // the GPU's memory goes back to the plugins that prove on it
   }
   options.onProgress?.({ kernel: 'poseidon', backend: backends[backends.length - 1]!, step: steps, steps });
   const best = Object.fromEntries(

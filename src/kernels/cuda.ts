@@ -33,6 +33,7 @@ export interface CudaAddon {
   msm(device: number, points: Uint8Array | null, residentId: number, scalars: Uint8Array, windowBits: number): Promise<Uint8Array>;
   uploadPoints(device: number, points: Uint8Array): Promise<Uint8Array>;
   releasePoints(residentId: number): Promise<Uint8Array>;
+  releaseCached(device: number): Promise<Uint8Array>;
   ntt(device: number, values: Uint8Array, inverse: boolean, cosetShift: Uint8Array | null): Promise<Uint8Array>;
   poseidon(device: number, inputs: Uint8Array, arity: number, constants: Uint8Array): Promise<Uint8Array>;
   poseidonMerkleRoot(device: number, leaves: Uint8Array, constants: Uint8Array): Promise<Uint8Array>;
@@ -79,6 +80,8 @@ export interface CudaKernels extends Kernels {
   readonly backend: 'cuda';
   /** The device index this object runs on. */
   readonly device: number;
+  /** Frees the device memory kept between calls (buffers, twiddle tables, staging); resident points stay. */
+  release(): Promise<void>;
   /** Converts and checks points once and keeps them on the device. */
   uploadPoints(points: Uint8Array): Promise<ResidentPoints>;
   msm(points: Uint8Array | ResidentPoints, scalars: Uint8Array, options?: MsmOptions): Promise<Uint8Array>;
@@ -123,6 +126,9 @@ export async function createCudaKernels(options: LoadOptions = {}): Promise<Cuda
     backend: 'cuda',
     threads,
     device,
+    async release() {
+      await callNative(() => addon.releaseCached(device));
+    },
     async uploadPoints(points: Uint8Array) {
       const p = check.requireBytes(points, 'points');
       if (p.length === 0 || p.length % POINT_BYTES !== 0)

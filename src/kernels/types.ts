@@ -41,6 +41,11 @@ export interface Kernels {
   poseidon(inputs: Uint8Array, arity: number, options?: CallOptions): Promise<Uint8Array>;
   /** Root of the binary Poseidon Merkle tree over a power-of-two leaf count. */
   poseidonMerkleRoot(leaves: Uint8Array, options?: CallOptions): Promise<Uint8Array>;
+  /**
+   * GPU backends: gives back the device memory kept between calls, so other
+   * programs on the GPU can have it; the next call allocates afresh.
+   */
+  release?(): void | Promise<void>;
 }
 
 export interface LoadOptions {

@@ -60,6 +60,7 @@ describe('the CUDA module', () => {
       () => addon.msm(0, zeros, 0, zeros.subarray(0, 32), 0),
       () => addon.poseidon(0, zeros, 2, zeros),
       () => addon.uploadPoints(0, zeros),
+      () => addon.releaseCached(1),
     ]) {
       const err = (await call().catch((e: unknown) => e)) as { code?: string; message?: string };
       expect(err).toMatchObject({ code: 'GAL_ERR_BACKEND_UNAVAILABLE', message: expect.stringMatching(/CUDA device index below 0/) });
@@ -87,7 +88,8 @@ function dirOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/'));
 }
 
-describe.skipIf(!runtime.available)('the CUDA backend on a GPU', () => {
+if (!runtime.available) console.warn(`skipping the CUDA GPU suite: ${runtime.reason}`);
+describe.skipIf(!runtime.available)(`the CUDA backend on a GPU${runtime.available ? '' : ` (skipped: ${runtime.reason})`}`, () => {
   const r = rng(21);
   // Large inputs cheaply: 1024 distinct points, repeated.
   const base = randomPoints(1024).map((p) => p.toAffine());
@@ -152,6 +154,11 @@ describe.skipIf(!runtime.available)('the CUDA backend on a GPU', () => {
       for (const opts of [{}, { inverse: true }, { coset: true }, { inverse: true, coset: 3n }]) expect(await k.ntt(v, opts)).toEqual(await cpu.ntt(v, opts));
     }
     const leaves = encodeFields(Array.from({ length: 1 << 16 }, () => r.field()));
+    expect(await k.poseidonMerkleRoot(leaves)).toEqual(await cpu.poseidonMerkleRoot(leaves));
+    // After giving its cached memory back, the backend builds it again.
+    await k.release?.();
+    const v = encodeFields(Array.from({ length: 2 ** 12 }, () => r.field()));
+    expect(await k.ntt(v, { coset: true })).toEqual(await cpu.ntt(v, { coset: true }));
     expect(await k.poseidonMerkleRoot(leaves)).toEqual(await cpu.poseidonMerkleRoot(leaves));
   }, 300_000);
 });
