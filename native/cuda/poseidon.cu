@@ -103,7 +103,8 @@ Loaded load_constants(Context &ctx, unsigned arity, const uint8_t *constants, si
     for (int i = 0; i < total; ++i)
       if (!Fr::from_bytes(constants + 32 * i, k[i])) fail("GAL_ERR_FIELD_RANGE", "Expected Poseidon constants below r");
     Fr *dst = slot.as<Fr>(total, "Poseidon constants");
-    CUDA_OK(cudaMemcpy(dst, k.data(), total * sizeof(Fr), cudaMemcpyHostToDevice));
+    // On the compute stream, so the copy into the bank below is ordered after it.
+    CUDA_OK(cudaMemcpyAsync(dst, k.data(), total * sizeof(Fr), cudaMemcpyHostToDevice, ctx.compute));
   }
   const bool in_bank = total <= kBankSlots;
   if (in_bank && ctx.poseidon_constant_arity != (int)arity) {

@@ -1,8 +1,8 @@
-// Checks the portable field multiplications (the 32-bit one is what CUDA
-// compiles) against
-// the host's fast path and against algebraic identities, on random values
-// and the edges 0, 1 and p-1, and the eight-lane IFMA arithmetic against the
-// scalar one where the CPU has it. Built and run by test/integration/native.test.ts.
+// Checks the portable field multiplications (the 32-bit-word one is what the
+// GPU runs) against the host's fast path and against algebraic identities,
+// on random values and the edges 0, 1 and p-1, and the eight-lane IFMA
+// arithmetic against the scalar one where the CPU has it. Built and run by
+// test/integration/native.test.ts.
 #include <cstdio>
 #include <random>
 
