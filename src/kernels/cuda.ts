@@ -4,7 +4,8 @@
  * `cpuBelow` points go to the CPU backend (a GPU launch costs more than such
  * a sum). Point sets that many MSMs share can stay on the device:
  * `uploadPoints` converts and checks them once and returns a handle that
- * `msm` accepts in place of the points, until `release()`.
+ * `msm` accepts in place of the points, until `release()` (or until the
+ * handle is garbage-collected).
  */
 import { GalacticError, invalidArgument } from '../errors.js';
 import { FIELD_BYTES, POINT_BYTES } from './encoding.js';
@@ -92,6 +93,10 @@ export function isCudaKernels(k: Kernels): k is CudaKernels {
 }
 
 const ids = new WeakMap<ResidentPoints, number>();
+// A set its owner dropped without release() goes back when it is collected.
+const dropped = new FinalizationRegistry<{ addon: CudaAddon; id: number }>(({ addon, id }) => {
+  addon.releasePoints(id).catch(() => undefined);
+});
 
 /** The Poseidon constants the CUDA module takes (c ‖ m ‖ optimised partial rounds), from the CPU addon. */
 const poseidonConstants = new Map<number, Uint8Array>();
@@ -146,10 +151,12 @@ export async function createCudaKernels(options: LoadOptions = {}): Promise<Cuda
         async release() {
           if (released) return;
           released = true;
+          dropped.unregister(set);
           await callNative(() => addon.releasePoints(id));
         },
       };
       ids.set(set, id);
+      dropped.register(set, { addon, id }, set);
       return set;
     },
     async msm(points: Uint8Array | ResidentPoints, scalars: Uint8Array, opts?: MsmOptions) {
