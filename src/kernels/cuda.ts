@@ -53,14 +53,36 @@ export function loadCudaAddon(): CudaAddon | Error {
   );
 }
 
+/**
+ * Why the module cannot run on a device, or null. `architectures` is CMake's
+ * list: "90" brings sm_90 machine code and compute_90 PTX, "90-real" only
+ * the code, "90-virtual" only the PTX. Machine code runs on devices of the
+ * same major version at or above it; the driver compiles PTX for any device
+ * at or above it.
+ */
+export function unsupportedReason(device: Pick<CudaDevice, 'index' | 'name' | 'computeCapability'>, architectures: string): string | null {
+  const [major = 0, minor = 0] = device.computeCapability.split('.').map(Number);
+  const cc = major * 10 + minor;
+  const runs = architectures.split(',').some((entry) => {
+    const a = parseInt(entry, 10);
+    if (!Number.isFinite(a) || cc < a) return false;
+    return !entry.endsWith('-real') || Math.floor(a / 10) === major;  // PTX, or machine code of the same major
+  });
+  return runs
+    ? null
+    : `device ${device.index} (${device.name}) is sm ${device.computeCapability} but the CUDA module was built for ${architectures}; rebuild it with GALACTIC_CUDA_ARCH=${cc} npm run build:cuda`;
+}
+
 /** The CUDA runtime's view of this machine: the module, the devices, the architectures it was built for. */
 export function cudaRuntime(): { available: boolean; reason?: string; architectures?: string; devices: CudaDevice[] } {
   const addon = loadCudaAddon();
   if (addon instanceof Error) return { available: false, reason: addon.message, devices: [] };
   const d = addon.devices();
-  return d.count > 0
+  if (d.count === 0) return { available: false, reason: `no CUDA device (${d.reason ?? 'none found'})`, architectures: d.architectures, devices: [] };
+  const reasons = d.devices.map((dev) => unsupportedReason(dev, d.architectures));
+  return reasons.some((r) => r === null)
     ? { available: true, architectures: d.architectures, devices: d.devices }
-    : { available: false, reason: `no CUDA device (${d.reason ?? 'none found'})`, architectures: d.architectures, devices: [] };
+    : { available: false, reason: reasons.join('; '), architectures: d.architectures, devices: d.devices };
 }
 
 export async function cudaAvailable(): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -117,11 +139,13 @@ function constantsFor(arity: number): Uint8Array {
 export async function createCudaKernels(options: LoadOptions = {}): Promise<CudaKernels> {
   const addon = loadCudaAddon();
   if (addon instanceof Error) throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `cuda backend unavailable: ${addon.message}`);
-  const { count, reason } = addon.devices();
+  const { count, reason, devices, architectures } = addon.devices();
   const device = options.device ?? 0;
   if (!Number.isInteger(device) || device < 0) throw invalidArgument('a non-negative integer', 'device', device);
   if (device >= count)
     throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `Expected a CUDA device index below ${count} for device but received ${device}${count ? '' : ` (${reason})`}`);
+  const why = devices[device] && unsupportedReason(devices[device], architectures);
+  if (why) throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `cuda backend unavailable: ${why}`);
   const cpuBelow = options.cpuBelow ?? DEFAULT_CPU_BELOW;
   if (!Number.isInteger(cpuBelow) || cpuBelow < 0) throw invalidArgument('a non-negative integer', 'cpuBelow', cpuBelow);
   const cpu = createCpuKernels({ threads: options.threads });
