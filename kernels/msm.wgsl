@@ -37,11 +37,6 @@ struct Params {
 // Lowest failing index per check: scalar ≥ r, coordinate ≥ q, off the curve.
 @group(0) @binding(7) var<storage, read_write> status: array<atomic<u32>, 4>;
 
-const WG = 64u;
-
-fn linear_id(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
-
 fn load_point(i: u32) -> Affine {
   var p: Affine;
   for (var k = 0u; k < 8u; k++) {

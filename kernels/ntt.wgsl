@@ -30,10 +30,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> hi: array<u32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 4>;
 
-const WG = 64u;
-
-fn linear_id(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 fn load_src(i: u32) -> Fe {
   var a: Fe;
   for (var k = 0u; k < 8u; k++) { a[k] = src[8u * i + k]; }

@@ -26,10 +26,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> outputs: array<u32>;  // count × 8 words
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>, 4>;
 
-const WG = 64u;
-
-fn linear_id(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 fn constant(index: u32) -> Fe {
   var a: Fe;
   for (var k = 0u; k < 8u; k++) { a[k] = constants[8u * index + k]; }

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { GalacticError } from '../../errors.js';
-import { moduleSource, type ModuleName } from './wgsl.js';
+import { WORKGROUP, moduleSource, type ModuleName } from './wgsl.js';
 
 type Dawn = { create(options: string[]): GPU; globals: Record<string, unknown> };
 
@@ -36,7 +36,6 @@ export interface AdapterDescription {
   software: boolean;
 }
 
-const WORKGROUP = 64;
 const UNIFORM_SLOT = 256;
 
 // Dawn instances live as long as the process: a device whose instance is

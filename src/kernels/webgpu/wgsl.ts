@@ -43,9 +43,18 @@ function fieldPreamble(prefix: 'fq' | 'fr', p: bigint): string {
 
 export type ModuleName = 'msm' | 'ntt' | 'poseidon';
 
+/** Invocations per workgroup of every kernel; GpuContext.dispatch sizes its grids with it. */
+export const WORKGROUP = 64;
+
 /** The full module text for one kernel; `defines` become WGSL constants. */
 export function moduleSource(name: ModuleName, defines: Record<string, number> = {}): string {
-  const parts = ['alias Fe = array<u32, 8>;', 'const FE_ZERO = Fe(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);'];
+  const parts = [
+    'alias Fe = array<u32, 8>;',
+    'const FE_ZERO = Fe(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);',
+    `const WG = ${WORKGROUP}u;`,
+    // An invocation's index across a grid that dispatch() spilled into y.
+    'fn linear_id(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }',
+  ];
   for (const [key, value] of Object.entries(defines)) parts.push(`const ${key} = ${value}u;`);
   if (name === 'msm') {
     parts.push(fieldPreamble('fq', Q), `const fq_B = ${feLiteral(mod(3n * MONT_R, Q))};`, source('curve.wgsl'));
