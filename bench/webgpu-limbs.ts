@@ -20,6 +20,17 @@ import { fmt, machine, median, table, writeResult } from './util.js';
 const CHAIN = 64;          // dependent multiplications per invocation
 const INVOCATIONS = 2 ** 14;
 
+/** An entry point that runs CHAIN dependent products with `mul` per invocation. */
+const chain = (entry: string, mul: string) => `
+@compute @workgroup_size(64)
+fn ${entry}(@builtin(global_invocation_id) gid: vec3u) {
+  var x: Fe;
+  var y: Fe;
+  for (var k = 0u; k < 8u; k++) { x[k] = data[16u * gid.x + k]; y[k] = data[16u * gid.x + 8u + k]; }
+  for (var n = 0u; n < ${CHAIN}u; n++) { x = ${mul}(x, y); }
+  for (var k = 0u; k < 8u; k++) { data[16u * gid.x + k] = x[k]; }
+}`;
+
 // The 16-bit variant, written here only for this comparison.
 const digits16 = Array.from({ length: 16 }, (_, i) => Number((R >> BigInt(16 * i)) & 0xffffn));
 const cios16 = `
@@ -59,22 +70,8 @@ fn mul16(a: Fe, b: Fe) -> Fe {
   return fr_reduce_once(r);
 }
 @group(0) @binding(0) var<storage, read_write> data: array<u32>;
-@compute @workgroup_size(64)
-fn chain16(@builtin(global_invocation_id) gid: vec3u) {
-  var x: Fe;
-  var y: Fe;
-  for (var k = 0u; k < 8u; k++) { x[k] = data[16u * gid.x + k]; y[k] = data[16u * gid.x + 8u + k]; }
-  for (var n = 0u; n < ${CHAIN}u; n++) { x = mul16(x, y); }
-  for (var k = 0u; k < 8u; k++) { data[16u * gid.x + k] = x[k]; }
-}
-@compute @workgroup_size(64)
-fn chain13(@builtin(global_invocation_id) gid: vec3u) {
-  var x: Fe;
-  var y: Fe;
-  for (var k = 0u; k < 8u; k++) { x[k] = data[16u * gid.x + k]; y[k] = data[16u * gid.x + 8u + k]; }
-  for (var n = 0u; n < ${CHAIN}u; n++) { x = fr_mul(x, y); }
-  for (var k = 0u; k < 8u; k++) { data[16u * gid.x + k] = x[k]; }
-}`;
+${chain('chain16', 'mul16')}
+${chain('chain13', 'fr_mul')}`;
 
 const ctx = await acquireContext();
 const device = ctx.device;
