@@ -8,11 +8,10 @@
  *
  *   npm run bench:gpu [-- --only msm,ntt,poseidon] [--reps N] [--device I]
  */
-import { randomBytes } from 'node:crypto';
 import { cudaRuntime, encodePoints, isCudaKernels, loadKernels } from '../src/index.js';
 import { loadCudaAddon } from '../src/kernels/cuda.js';
 import { randomPoints } from '../test/helpers/references.js';
-import { cliArg, fmt, machine, median, table, writeResult } from './util.js';
+import { cliArg, fmt, machine, median, randomFieldBytes, table, writeResult } from './util.js';
 
 const only = new Set((cliArg('only') ?? 'msm,ntt,poseidon').split(','));
 const REPS = Number(cliArg('reps') ?? 5);
@@ -40,13 +39,6 @@ interface Row {
 }
 const rows: Row[] = [];
 
-/** Random field elements below 2^253 < r: 32 random bytes with the top three bits cleared. */
-function fields(n: number): Uint8Array {
-  const b = randomBytes(32 * n);
-  for (let i = 31; i < b.length; i += 32) b[i]! &= 0x1f;
-  return b;
-}
-
 /** The median device time of the kernels over the runs `fn` makes. */
 async function measure(fn: () => Promise<unknown>, reps: number): Promise<{ wall: number; kernels: number }> {
   const kernels: number[] = [];
@@ -65,7 +57,7 @@ if (only.has('msm')) {
   for (const log of [16, 18, 20, 22, 24]) {
     const n = 2 ** log;
     const points = encodePoints(Array.from({ length: n }, (_, i) => distinct[i % distinct.length]!));
-    const scalars = fields(n);
+    const scalars = randomFieldBytes(n);
     const reps = log >= 22 ? 3 : REPS;
     const m = await measure(() => gpu.msm(points, scalars), reps);
     const bases = await gpu.uploadPoints(points);
@@ -78,7 +70,7 @@ if (only.has('msm')) {
 
 if (only.has('ntt')) {
   for (const log of [16, 18, 20, 22, 24, 26]) {
-    const values = fields(2 ** log);
+    const values = randomFieldBytes(2 ** log);
     const reps = log >= 24 ? 3 : REPS;
     const m = await measure(() => gpu.ntt(values), reps);
     const cpuMs = log <= cpuUpTo.ntt ? await median(() => cpu.ntt(values), 3) : null;
@@ -89,7 +81,7 @@ if (only.has('ntt')) {
 if (only.has('poseidon')) {
   for (const log of [16, 18, 20, 22, 24]) {
     const n = 2 ** log;
-    const inputs = fields(2 * n);
+    const inputs = randomFieldBytes(2 * n);
     const reps = log >= 22 ? 3 : REPS;
     const m = await measure(() => gpu.poseidon(inputs, 2), reps);
     const cpuMs = log <= cpuUpTo.poseidon ? await median(() => cpu.poseidon(inputs, 2), 3) : null;

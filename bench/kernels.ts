@@ -16,7 +16,7 @@ import { buildPoseidon } from 'circomlibjs';
 import { encodeFields, encodePoints, listBackends, loadKernels, toMontgomery, R } from '../src/index.js';
 import type { WebGpuKernels } from '../src/kernels/webgpu.js';
 import { requireCpuAddon } from '../src/kernels/cpu.js';
-import { cliArg, fmt, machine, median, table, writeResult } from './util.js';
+import { cliArg, fmt, machine, median, randomFieldBytes, table, writeResult } from './util.js';
 
 const only = new Set((cliArg('only') ?? 'msm,ntt,poseidon').split(','));
 const REPS = Number(cliArg('reps') ?? 5);
@@ -59,18 +59,6 @@ function record(kernel: string, size: string, oursMs: number, webgpuMs: number |
   console.error(`${kernel} ${size}: ours ${fmt(oursMs)} ms, webgpu ${fmt(webgpuMs)} ms, ${peer ?? ''} ${fmt(peerMs)} ms, floor ${fmt(floorMs)} ms`);
 }
 
-/** Pseudo-random field elements, fast (no bigint per byte). */
-function randomBytes32(n: number, modulusTopByte = 0x2f): Uint8Array {
-  const out = new Uint8Array(32 * n);
-  let s = 0x12345678;
-  for (let i = 0; i < out.length; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    out[i] = s & 0xff;
-  }
-  for (let i = 0; i < n; i++) out[32 * i + 31]! &= modulusTopByte;  // keep below r and q
-  return out;
-}
-
 const curve = await buildBn128();
 try {
   if (only.has('msm')) {
@@ -82,7 +70,7 @@ try {
     for (let i = 0; i < maxN; i++) { walk.push(p); p = p.add(step); }
     const affine = normalizeZ(G1, walk);
     const allPoints = encodePoints(affine.map((q) => { const a = q.toAffine(); return { x: a.x, y: a.y }; }));
-    const allScalars = randomBytes32(maxN);
+    const allScalars = randomFieldBytes(maxN);
     const allPointsMont = await toMontgomery(allPoints, 'q');
     for (const log of [12, 16, 18]) {
       const n = 2 ** log;
@@ -107,7 +95,7 @@ try {
   if (only.has('ntt')) {
     for (const log of [16, 18, 20]) {
       const n = 2 ** log;
-      const values = randomBytes32(n);
+      const values = randomFieldBytes(n);
       const mont = await toMontgomery(values, 'r');
       const ours = await median(() => k.ntt(values), REPS);
       const webgpu = await onWebGpu((g) => g.ntt(values));
@@ -122,7 +110,7 @@ try {
     const partial: Record<number, number> = { 2: 57, 16: 68 };
     for (const arity of [2, 16]) {
       const n = 2 ** 16, t = arity + 1;
-      const inputs = randomBytes32(n * arity);
+      const inputs = randomFieldBytes(n * arity);
       const ours = await median(() => k.poseidon(inputs, arity), REPS);
       const webgpu = await onWebGpu((g) => g.poseidon(inputs, arity));
       const asBig: bigint[][] = [];
@@ -138,7 +126,7 @@ try {
       record('Poseidon', `a=${arity}, 2^16 hashes`, ours, webgpu, 'circomlibjs', peer, (n * perHash * nsV) / 1e6 / T);
     }
     // The batch workload: a binary Merkle root over 2^16 leaves (2^16 - 1 hashes).
-    const leaves = randomBytes32(2 ** 16);
+    const leaves = randomFieldBytes(2 ** 16);
     const ours = await median(() => k.poseidonMerkleRoot(leaves), REPS);
     const webgpu = await onWebGpu((g) => g.poseidonMerkleRoot(leaves));
     const leafBig = Array.from({ length: 2 ** 16 }, (_, i) => { let x = 0n; for (let b = 31; b >= 0; b--) x = (x << 8n) | BigInt(leaves[32 * i + b]!); return x; });

@@ -33,6 +33,18 @@ export async function median(fn: () => Promise<unknown> | unknown, reps: number,
   return times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
 }
 
+/** n pseudo-random 32-byte field elements below both r and q, fast (no bigint per byte). */
+export function randomFieldBytes(n: number, modulusTopByte = 0x2f): Uint8Array {
+  const out = new Uint8Array(32 * n);
+  let s = 0x12345678;
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    out[i] = s & 0xff;
+  }
+  for (let i = 0; i < n; i++) out[32 * i + 31]! &= modulusTopByte;  // keep below r and q
+  return out;
+}
+
 export function machine() {
   const c = cpus();
   return { cpu: c[0]?.model ?? 'unknown', logicalCores: c.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
