@@ -8,7 +8,7 @@
  * handle is garbage-collected).
  */
 import { GalacticError, invalidArgument } from '../errors.js';
-import { FIELD_BYTES, POINT_BYTES } from './encoding.js';
+import { POINT_BYTES } from './encoding.js';
 import { createCpuKernels, requireCpuAddon } from './cpu.js';
 import { callNative, loadNativeModule } from './native.js';
 import type { CallOptions, Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
@@ -159,11 +159,8 @@ export async function createCudaKernels(options: LoadOptions = {}): Promise<Cuda
       await callNative(() => addon.releaseCached(device));
     },
     async uploadPoints(points: Uint8Array) {
-      const p = check.requireBytes(points, 'points');
-      if (p.length === 0 || p.length % POINT_BYTES !== 0)
-        throw invalidArgument('a non-empty multiple of 64 bytes (x‖y per point)', 'points', p, 'GAL_ERR_BUFFER_LENGTH');
-      const n = p.length / POINT_BYTES;
-      if (n > check.MAX_MSM_POINTS) throw new GalacticError('GAL_ERR_SIZE_LIMIT', `Expected at most ${check.MAX_MSM_POINTS} points for points but received ${n}`);
+      const n = check.checkPoints(points);
+      if (n === 0) throw invalidArgument('at least one point', 'points', points, 'GAL_ERR_BUFFER_LENGTH');
       const id = new DataView((await callNative(() => addon.uploadPoints(device, points))).buffer).getUint32(0, true);
       let released = false;
       const set: ResidentPoints = {
@@ -191,9 +188,7 @@ export async function createCudaKernels(options: LoadOptions = {}): Promise<Cuda
         if (id === undefined) throw invalidArgument('a Uint8Array or points from uploadPoints', 'points', points);
         if (points.released) throw invalidArgument('resident points that are not released', 'points', points);
         if (points.device !== device) throw invalidArgument(`resident points on device ${device}`, 'points', points);
-        const s = check.requireBytes(scalars, 'scalars');
-        if (s.length !== points.n * FIELD_BYTES)
-          throw new GalacticError('GAL_ERR_BUFFER_LENGTH', `Expected ${points.n * FIELD_BYTES} bytes (32 per point) for scalars but received ${s.length} bytes`);
+        const s = check.checkScalars(scalars, points.n);
         return callNative(() => addon.msm(device, null, id, s, windowBits));
       }
       const n = check.checkMsm(points, scalars);

@@ -21,19 +21,40 @@ export function requireBytes(value: unknown, name: string): Uint8Array {
 
 /** Returns n, the number of (point, scalar) pairs; G2 points take 128 bytes. */
 export function checkMsm(points: unknown, scalars: unknown, pointBytes = POINT_BYTES): number {
-  const p = requireBytes(points, 'points');
+  const n = pointCount(points, pointBytes);
+  checkScalars(scalars, n);
+  checkPointLimit(n);
+  return n;
+}
+
+/** Returns n for G1 points on their own (points kept on a device for later MSMs). */
+export function checkPoints(points: unknown): number {
+  const n = pointCount(points, POINT_BYTES);
+  checkPointLimit(n);
+  return n;
+}
+
+/** The scalars of an MSM over n points: n × 32 bytes. */
+export function checkScalars(scalars: unknown, n: number): Uint8Array {
   const s = requireBytes(scalars, 'scalars');
-  if (p.length % pointBytes !== 0)
-    throw invalidArgument(pointBytes === POINT_BYTES ? 'a multiple of 64 bytes (x‖y per point)' : 'a multiple of 128 bytes (x.c0‖x.c1‖y.c0‖y.c1 per point)', 'points', p, 'GAL_ERR_BUFFER_LENGTH');
-  const n = p.length / pointBytes;
   if (s.length !== n * FIELD_BYTES)
     throw new GalacticError(
       'GAL_ERR_BUFFER_LENGTH',
       `Expected ${n * FIELD_BYTES} bytes (32 per point) for scalars but received ${s.length} bytes`,
     );
+  return s;
+}
+
+function pointCount(points: unknown, pointBytes: number): number {
+  const p = requireBytes(points, 'points');
+  if (p.length % pointBytes !== 0)
+    throw invalidArgument(pointBytes === POINT_BYTES ? 'a multiple of 64 bytes (x‖y per point)' : 'a multiple of 128 bytes (x.c0‖x.c1‖y.c0‖y.c1 per point)', 'points', p, 'GAL_ERR_BUFFER_LENGTH');
+  return p.length / pointBytes;
+}
+
+function checkPointLimit(n: number): void {
   if (n > MAX_MSM_POINTS)
     throw new GalacticError('GAL_ERR_SIZE_LIMIT', `Expected at most ${MAX_MSM_POINTS} points for points but received ${n}`);
-  return n;
 }
 
 /** The Pippenger window; 0 (also when absent) lets the kernel choose from n. */
