@@ -37,11 +37,7 @@ struct Roots {
   std::vector<Fr> table, table_inv;
 
   Roots() {
-    u64 t[4];  // t = (r - 1) / 2^28
-    for (int i = 0; i < 4; ++i) t[i] = Fr::p(i);
-    t[0] -= 1;
-    for (int i = 0; i < 4; ++i) t[i] = (t[i] >> kMaxLog) | (i < 3 ? t[i + 1] << (64 - kMaxLog) : 0);
-    w[kMaxLog] = Fr::from_u64(FrParams::generator).pow(t);
+    w[kMaxLog] = bn254::root_of_unity(kMaxLog);
     wi[kMaxLog] = w[kMaxLog].inverse();
     for (int k = kMaxLog - 1; k >= 0; --k) {
       w[k] = w[k + 1].sqr();

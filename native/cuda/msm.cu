@@ -294,13 +294,7 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     CUDA_OK(cudaStreamSynchronize(ctx.compute));
     report(host_bad, n);
 
-    // Horner's rule over the windows, on the host: W·c doublings.
-    Point acc = Point::inf();
-    for (int w = (int)windows - 1; w >= 0; --w) {
-      for (unsigned b = 0; b < c; ++b) acc = acc.dbl();
-      acc = acc.add(sums[w]).add(sums[windows + w]);
-    }
-    const G1Affine a = acc.to_affine();
+    const G1Affine a = gpu::msm_horner(sums.data(), R ? sums.data() + windows : nullptr, windows, c).to_affine();
     a.x.to_bytes(out);
     a.y.to_bytes(out + 32);
   });

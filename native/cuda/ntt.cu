@@ -68,18 +68,6 @@ __global__ void to_wire_kernel(const Fr *x, u32 n, unsigned log_n, bool scale, F
   y.to_bytes(out + 32ull * i);
 }
 
-// ω_{2^log} (or its inverse), the roots ffjavascript uses: ω_{2^28} = 5^((r-1)/2^28), squared down.
-Fr root_of_unity(unsigned log, bool inverse) {
-  u64 t[4];
-  for (int i = 0; i < 4; ++i) t[i] = Fr::p(i);
-  t[0] -= 1;
-  for (int i = 0; i < 4; ++i) t[i] = (t[i] >> kMaxLog) | (i < 3 ? t[i + 1] << (64 - kMaxLog) : 0);
-  Fr w = Fr::from_u64(bn254::FrParams::generator).pow(t);
-  if (inverse) w = w.inverse();
-  for (unsigned k = kMaxLog; k > log; --k) w = w.sqr();
-  return w;
-}
-
 // The twiddle table for `inverse`, at least 2^log_n in size (a larger one
 // serves with a stride).
 const Fr *twiddles(Context &ctx, bool inverse, unsigned log_n, unsigned &tab_log) {
@@ -89,7 +77,7 @@ const Fr *twiddles(Context &ctx, bool inverse, unsigned log_n, unsigned &tab_log
     const size_t half = size_t(1) << (want - 1);
     Fr *table = ctx.twiddles[d].as<Fr>(half, "the NTT twiddle table");
     ctx.twiddle_log[d] = 0;  // until the table is complete
-    powers_kernel<<<blocks(blocks(half, gpu::kPowerRun), kThreads), kThreads, 0, ctx.compute>>>(root_of_unity(want, inverse), (u32)half, table);
+    powers_kernel<<<blocks(blocks(half, gpu::kPowerRun), kThreads), kThreads, 0, ctx.compute>>>(bn254::root_of_unity(want, inverse), (u32)half, table);
     CUDA_OK(cudaGetLastError());
     ctx.twiddle_log[d] = want;
   }

@@ -91,10 +91,8 @@ struct Loaded {
 Loaded load_constants(Context &ctx, unsigned arity, const uint8_t *constants, size_t bytes) {
   if (arity < 1 || arity > 16) fail("GAL_ERR_ARITY", "Expected arity from 1 to 16 but received " + std::to_string(arity));
   const int t = (int)arity + 1, total = (int)(bytes / 32);
-  // size = (8 + rp)·t + t² + rp + rp·(2t-1) + (t-1)² + t  (poseidon_steps.h)
-  const int rest = total - 8 * t - t * t - (t - 1) * (t - 1) - t, per_round = t + 1 + 2 * t - 1;
-  const PoseidonLayout at{t, rest > 0 ? rest / per_round : 0};
-  if (bytes % 32 || rest <= 0 || at.size() != total)
+  PoseidonLayout at;
+  if (bytes % 32 || !PoseidonLayout::from_size(t, total, at))
     fail("GAL_ERR_INVALID_ARGUMENT", "Expected Poseidon constants for width " + std::to_string(t) +
                                          " (dense and optimised tables) but received " + std::to_string(bytes) + " bytes");
   DeviceBuffer &slot = ctx.poseidon[arity];

@@ -83,30 +83,12 @@ static int msm(const char *points_path, const char *scalars_path, unsigned c, co
     T.swap(T2), R.swap(R2);
     items = groups, log_span += __builtin_ctz(L), first = false;
   }
-  Point acc = Point::inf();
-  for (int w = windows - 1; w >= 0; --w) {
-    for (unsigned b = 0; b < c; ++b) acc = acc.dbl();
-    acc = acc.add(T[w]);
-    if (!first) acc = acc.add(R[w]);
-  }
   std::vector<uint8_t> out(64);
-  const G1Affine a = acc.to_affine();
+  const G1Affine a = msm_horner(T.data(), first ? nullptr : R.data(), windows, c).to_affine();
   a.x.to_bytes(&out[0]);
   a.y.to_bytes(&out[32]);
   write_file(out_path, out);
   return 0;
-}
-
-static Fr root_of_unity(unsigned log, bool inverse) {
-  u64 t[4];
-  for (int i = 0; i < 4; ++i) t[i] = Fr::p(i);
-  t[0] -= 1;
-  const int adicity = bn254::FrParams::two_adicity;
-  for (int i = 0; i < 4; ++i) t[i] = (t[i] >> adicity) | (i < 3 ? t[i + 1] << (64 - adicity) : 0);
-  Fr w = Fr::from_u64(bn254::FrParams::generator).pow(t);
-  if (inverse) w = w.inverse();
-  for (int k = adicity; k > (int)log; --k) w = w.sqr();
-  return w;
 }
 
 static int ntt(const char *values_path, bool inverse, const char *shift_path, const char *out_path) {
@@ -115,7 +97,7 @@ static int ntt(const char *values_path, bool inverse, const char *shift_path, co
   const unsigned log_n = __builtin_ctz(n), tab_log = std::max(log_n, 1u);
   std::vector<Fr> x(n), twiddles(size_t(1) << (tab_log - 1)), pw;
   for (u32 i = 0; i < n; ++i) Fr::from_bytes(&bytes[32 * i], x[i]);
-  for (u32 i = 0; i * kPowerRun < twiddles.size(); ++i) powers_run(root_of_unity(tab_log, inverse), i, twiddles.size(), twiddles.data());
+  for (u32 i = 0; i * kPowerRun < twiddles.size(); ++i) powers_run(bn254::root_of_unity(tab_log, inverse), i, twiddles.size(), twiddles.data());
   Fr shift = Fr::one();
   if (std::strcmp(shift_path, "-")) Fr::from_bytes(read_file(shift_path).data(), shift);
   pw.resize(n);
@@ -153,12 +135,10 @@ struct HostConstants {
 
 static int poseidon(const char *inputs_path, int arity, const char *constants_path, const char *out_path) {
   const auto in = read_file(inputs_path), kb = read_file(constants_path);
-  // The constants file holds c ‖ m ‖ partial; rp follows from its length:
-  // size = (8 + rp)·t + t² + rp + rp(2t-1) + (t-1)² + t.
-  const int t = arity + 1, total = kb.size() / 32;
-  const int rp = (total - 8 * t - t * t - (t - 1) * (t - 1) - t) / (t + 1 + 2 * t - 1);
-  const PoseidonLayout layout{t, rp};
-  if (layout.size() != total) return std::fprintf(stderr, "constants: %d elements, expected %d\n", total, layout.size()), 2;
+  // The constants file holds c ‖ m ‖ partial; rp follows from its length.
+  const int total = kb.size() / 32;
+  PoseidonLayout layout;
+  if (!PoseidonLayout::from_size(arity + 1, total, layout)) return std::fprintf(stderr, "constants: %d elements fit no round count\n", total), 2;
   std::vector<Fr> k(total);
   for (int i = 0; i < total; ++i) Fr::from_bytes(&kb[32 * i], k[i]);
   const size_t count = in.size() / (32 * arity);

@@ -135,6 +135,18 @@ GAL_HD inline void msm_group_level(const Point *T, const Point *R, u32 items, u3
   R_out[idx] = weighted;
 }
 
+// The MSM from the window sums (T_w + R_w, R null when no level ran):
+// Σ_w 2^(c·w)·sum_w by Horner's rule, W·c doublings. Runs on the host.
+inline Point msm_horner(const Point *T, const Point *R, unsigned windows, unsigned c) {
+  Point acc = Point::inf();
+  for (int w = (int)windows - 1; w >= 0; --w) {
+    for (unsigned b = 0; b < c; ++b) acc = acc.dbl();
+    acc = acc.add(T[w]);
+    if (R) acc = acc.add(R[w]);
+  }
+  return acc;
+}
+
 // Thread i: a point from the wire (x‖y, 32 bytes each, standard form) into
 // Montgomery affine form. 1: a coordinate not below q; 2: off the curve.
 GAL_HD inline int msm_point_from_wire(const uint8_t *wire, G1Affine &out) {

@@ -28,6 +28,13 @@ struct PoseidonLayout {
   GAL_HD int tail() const { return sparse() + rp * (2 * t - 1); }
   GAL_HD int after_c() const { return tail() + (t - 1) * (t - 1); }
   GAL_HD int size() const { return after_c() + t; }
+  // The layout of `total` constants for width t, solving size() for rp;
+  // false if no round count gives that many.
+  static bool from_size(int t, int total, PoseidonLayout &out) {
+    const int fixed = kPoseidonFullRounds * t + t * t + (t - 1) * (t - 1) + t, per_round = t + 1 + 2 * t - 1;
+    out = PoseidonLayout{t, total > fixed ? (total - fixed) / per_round : 0};
+    return total > fixed && out.size() == total;
+  }
 };
 
 template <int Width, class K>

@@ -42,6 +42,20 @@ struct FrParams {
 using Fq = Field<FqParams>;
 using Fr = Field<FrParams>;
 
+// ω_{2^log} (its inverse when asked), the roots ffjavascript uses:
+// ω_{2^28} = 5^((r-1)/2^28), squared down to the order wanted.
+inline Fr root_of_unity(unsigned log, bool inverse = false) {
+  constexpr int adicity = FrParams::two_adicity;
+  u64 t[4];  // t = (r - 1) / 2^28
+  for (int i = 0; i < 4; ++i) t[i] = Fr::p(i);
+  t[0] -= 1;
+  for (int i = 0; i < 4; ++i) t[i] = (t[i] >> adicity) | (i < 3 ? t[i + 1] << (64 - adicity) : 0);
+  Fr w = Fr::from_u64(FrParams::generator).pow(t);
+  if (inverse) w = w.inverse();
+  for (int k = adicity; k > (int)log; --k) w = w.sqr();
+  return w;
+}
+
 // Affine point; (0, 0) is not on the curve and stands for infinity.
 struct G1Affine {
   Fq x, y;
