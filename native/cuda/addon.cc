@@ -49,7 +49,6 @@ Napi::Value Devices(const Napi::CallbackInfo &info) {
     o.Set("clockMHz", d.clock_mhz);
     o.Set("memoryBusBits", d.memory_bus_bits);
     o.Set("memoryTotal", (double)d.memory_total);
-    o.Set("memoryFree", (double)d.memory_free);
     o.Set("pciBusId", d.pci_bus_id);
     list.Set(list.Length(), o);
   }

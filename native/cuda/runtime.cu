@@ -241,6 +241,8 @@ int device_count(std::string &reason) {
   return count;
 }
 
+// Properties only: asking for free memory would create a CUDA context on
+// every device, which costs time and memory on GPUs this process may never use.
 bool device_info(int index, DeviceInfo &out, std::string &reason) {
   cudaDeviceProp p;
   cudaError_t err = cudaGetDeviceProperties(&p, index);
@@ -254,14 +256,8 @@ bool device_info(int index, DeviceInfo &out, std::string &reason) {
   int clock_khz = 0, bus_bits = 0;
   cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, index);
   cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, index);
-  size_t free = 0, total = p.totalGlobalMem;
-  int previous = 0;
-  if (cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(index) == cudaSuccess) {
-    if (cudaMemGetInfo(&free, &total) != cudaSuccess) free = 0;
-    cudaSetDevice(previous);
-  }
   cudaGetLastError();
-  out = DeviceInfo{index, p.name, bus, p.major, p.minor, p.multiProcessorCount, clock_khz / 1000, bus_bits, total, free};
+  out = DeviceInfo{index, p.name, bus, p.major, p.minor, p.multiProcessorCount, clock_khz / 1000, bus_bits, p.totalGlobalMem};
   return true;
 }
 

@@ -138,7 +138,7 @@ struct DeviceInfo {
   int index;
   std::string name, pci_bus_id;
   int major, minor, multiprocessors, clock_mhz, memory_bus_bits;
-  size_t memory_total, memory_free;
+  size_t memory_total;
 };
 bool device_info(int index, DeviceInfo &out, std::string &reason);
 

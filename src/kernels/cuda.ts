@@ -24,7 +24,6 @@ export interface CudaDevice {
   clockMHz: number;
   memoryBusBits: number;
   memoryTotal: number;
-  memoryFree: number;
   pciBusId: string;
 }
 

@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,7 +70,7 @@ describe('the CUDA module', () => {
   it('npm install stays quiet without nvcc and warns once when the CUDA build fails', async () => {
     const script = join(root, 'scripts/build-cuda.mjs');
     const out = join(dir, 'build');
-    const quiet = await run(process.execPath, [script, '--optional', '--out', out], { env: { ...process.env, PATH: dirOf(process.execPath), CUDACXX: '' } });
+    const quiet = await run(process.execPath, [script, '--optional', '--out', out], { env: { ...process.env, PATH: dirname(process.execPath), CUDACXX: '' } });
     expect(quiet.stdout + quiet.stderr).toBe('');
     const fake = join(dir, 'nvcc');
     writeFileSync(fake, '#!/bin/sh\necho "nvcc: broken toolkit" >&2\nexit 1\n');
@@ -83,10 +83,6 @@ describe('the CUDA module', () => {
     expect(strict).toMatchObject({ code: 1 });
   }, 120_000);
 });
-
-function dirOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/'));
-}
 
 if (!runtime.available) console.warn(`skipping the CUDA GPU suite: ${runtime.reason}`);
 describe.skipIf(!runtime.available)(`the CUDA backend on a GPU${runtime.available ? '' : ` (skipped: ${runtime.reason})`}`, () => {
