@@ -46,18 +46,21 @@ std::map<int, std::shared_ptr<Context>> contexts;
 std::map<int, unsigned> generations;
 thread_local bool lost = false;  // set by check(), read by guarded()
 
+// GAL_ERR_DEVICE_MEMORY with the size asked for (0: not known) and what is free.
+[[noreturn]] void out_of_memory(size_t bytes, const char *what) {
+  size_t free = 0, total = 0;
+  cudaMemGetInfo(&free, &total);
+  fail("GAL_ERR_DEVICE_MEMORY", "Expected " + (bytes ? human_bytes(bytes) + " of device memory" : std::string("device memory")) +
+                                    " for " + what + " but only " + human_bytes(free) + " of " + human_bytes(total) + " are free");
+}
+
 }  // namespace
 
 void check(cudaError_t err, const char *what) {
   if (err == cudaSuccess) return;
   cudaGetLastError();  // clear a non-sticky error so the next call starts clean
   std::string name = cudaGetErrorName(err), text = cudaGetErrorString(err);
-  if (err == cudaErrorMemoryAllocation) {
-    size_t free = 0, total = 0;
-    cudaMemGetInfo(&free, &total);
-    fail("GAL_ERR_DEVICE_MEMORY", std::string("Expected device memory for ") + what + " but the device has only " +
-                                      human_bytes(free) + " of " + human_bytes(total) + " free");
-  }
+  if (err == cudaErrorMemoryAllocation) out_of_memory(0, what);
   if (sticky(err)) {
     lost = true;
     fail("GAL_ERR_DEVICE_LOST", "CUDA device failed during the call (" + name + ": " + text + " in " + what +
@@ -71,15 +74,14 @@ void *DeviceBuffer::ensure(size_t bytes, const char *what) {
   release();
   if (bytes == 0) bytes = 1;
   const cudaError_t err = cudaMalloc(&ptr_, bytes);
-  if (err == cudaErrorMemoryAllocation) {
-    cudaGetLastError();
+  if (err != cudaSuccess) {
     ptr_ = nullptr;
-    size_t free = 0, total = 0;
-    cudaMemGetInfo(&free, &total);
-    fail("GAL_ERR_DEVICE_MEMORY", "Expected " + human_bytes(bytes) + " of device memory for " + what +
-                                      " but only " + human_bytes(free) + " of " + human_bytes(total) + " are free");
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      out_of_memory(bytes, what);
+    }
+    check(err, what);
   }
-  check(err, what);
   bytes_ = bytes;
   return ptr_;
 }
