@@ -180,6 +180,14 @@ Status guarded(int device, const std::function<void(Context &)> &body) {
     } catch (const std::exception &e) {
       status = Status::fail("GAL_ERR_NATIVE", e.what());
     }
+    if (!status.ok() && !lost) {
+      // A call that failed half-way may have copies and kernels in flight
+      // that read the caller's buffers; they finish before the caller gets
+      // its error and frees them.
+      cudaStreamSynchronize(ctx->copy);
+      cudaStreamSynchronize(ctx->compute);
+      cudaGetLastError();
+    }
   }
   if (lost) {
     // Everything the context holds belongs to a dead CUDA context: drop it
