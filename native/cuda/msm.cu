@@ -163,8 +163,15 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     // most of the free memory beside the per-bucket arrays.
     size_t free = 0, total = 0;
     CUDA_OK(cudaMemGetInfo(&free, &total));
-    const size_t per_point = 2 * in_unit + (own_points ? 64 : 0) + 16 * windows + 3 * windows;
-    const size_t fixed = (size_t)buckets * (128 + 16 + 4 + 128) + (size_t)windows * per_window / 16 * 128;
+    // A point of a chunk: its input twice (double-buffered), its converted
+    // form, and per window a digit's key and value before and after the sort,
+    // CUB's alternate copies of both, and its share of a segment's bucket and
+    // sum (1/64 of 132 bytes).
+    const size_t per_point = 2 * in_unit + (own_points ? 64 : 0) + windows * (8 + 8 + 8 + 3);
+    // A bucket: its running sum, start, end, segment count and first
+    // segment, one partial segment (bucket index and sum), and its share of
+    // the window reduction's four level buffers (1/32 of the buckets each).
+    const size_t fixed = (size_t)buckets * (128 + 16 + 132 + 4 * 128 / 32);
     size_t chunk = std::min(n, kMaxChunk);
     while (chunk > 65536 && fixed + chunk * per_point > free / 10 * 8) chunk /= 2;
     const size_t chunks = (n + chunk - 1) / chunk, cm_max = windows * chunk;
