@@ -44,11 +44,10 @@ Status ntt_fr(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const uin
 Status poseidon_hash(const uint8_t *inputs, size_t count, unsigned arity, uint8_t *out, unsigned threads);
 
 // The instance's round constants ((8 + partial rounds) × t) and MDS matrix
-// (t × t, row-major) as canonical 32-byte values, for checking against
-// published parameter sets.
-// The dense round constants and MDS matrix, and the optimised partial rounds
-// (partial_c ‖ sparse ‖ tail ‖ after_c, see poseidon.cpp; empty when the
-// factorisation is unavailable), each element 32 canonical bytes.
+// (t × t, row-major), for checking against published parameter sets, and
+// the optimised partial rounds (partial_c ‖ sparse ‖ tail ‖ after_c, see
+// poseidon.cpp; empty when the factorisation is unavailable), which the GPU
+// backends take; each element 32 canonical bytes.
 Status poseidon_constants(unsigned arity, std::vector<uint8_t> &c, std::vector<uint8_t> &m, std::vector<uint8_t> &partial);
 
 // Root of the binary Poseidon(arity 2) Merkle tree over n leaves, n a power of two.

@@ -16,6 +16,28 @@ export function requireCpuAddon(): CpuAddon {
   return addon;
 }
 
+const gpuPoseidon = new Map<number, Uint8Array>();
+
+/**
+ * The Poseidon constants the GPU backends take for an arity: c ‖ m ‖ the
+ * optimised partial rounds (partial_c ‖ sparse ‖ tail ‖ after_c), 32
+ * canonical bytes each, derived once by the CPU addon.
+ */
+export function gpuPoseidonConstants(arity: number): Uint8Array {
+  let k = gpuPoseidon.get(arity);
+  if (!k) {
+    const { c, m, partial } = requireCpuAddon().poseidonConstants(arity);
+    // The optimised partial rounds exist for every circomlib width (a test checks).
+    if (partial.length === 0) throw new GalacticError('GAL_ERR_NATIVE', `Poseidon arity ${arity} has no optimised partial rounds for the GPU`);
+    k = new Uint8Array(c.length + m.length + partial.length);
+    k.set(c, 0);
+    k.set(m, c.length);
+    k.set(partial, c.length + m.length);
+    gpuPoseidon.set(arity, k);
+  }
+  return k;
+}
+
 export function createCpuKernels(options: LoadOptions = {}): Kernels {
   const addon = requireCpuAddon();
   const threads = check.checkThreads(options.threads, addon.hardwareThreads());

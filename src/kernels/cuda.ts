@@ -9,7 +9,7 @@
  */
 import { GalacticError, invalidArgument } from '../errors.js';
 import { POINT_BYTES } from './encoding.js';
-import { createCpuKernels, requireCpuAddon } from './cpu.js';
+import { createCpuKernels, gpuPoseidonConstants } from './cpu.js';
 import { callNative, loadNativeModule } from './native.js';
 import type { CallOptions, Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
 import * as check from './validate.js';
@@ -119,22 +119,6 @@ const dropped = new FinalizationRegistry<{ addon: CudaAddon; id: number }>(({ ad
   addon.releasePoints(id).catch(() => undefined);
 });
 
-/** The Poseidon constants the CUDA module takes (c ‖ m ‖ optimised partial rounds), from the CPU addon. */
-const poseidonConstants = new Map<number, Uint8Array>();
-function constantsFor(arity: number): Uint8Array {
-  let k = poseidonConstants.get(arity);
-  if (!k) {
-    const { c, m, partial } = requireCpuAddon().poseidonConstants(arity);
-    if (partial.length === 0) throw new GalacticError('GAL_ERR_NATIVE', `Poseidon arity ${arity} has no optimised partial rounds for the GPU`);
-    k = new Uint8Array(c.length + m.length + partial.length);
-    k.set(c, 0);
-    k.set(m, c.length);
-    k.set(partial, c.length + m.length);
-    poseidonConstants.set(arity, k);
-  }
-  return k;
-}
-
 export async function createCudaKernels(options: LoadOptions = {}): Promise<CudaKernels> {
   const addon = loadCudaAddon();
   if (addon instanceof Error) throw new GalacticError('GAL_ERR_BACKEND_UNAVAILABLE', `cuda backend unavailable: ${addon.message}`);
@@ -204,12 +188,12 @@ export async function createCudaKernels(options: LoadOptions = {}): Promise<Cuda
     async poseidon(inputs: Uint8Array, arity: number, opts?: CallOptions) {
       check.checkPoseidon(inputs, arity);
       check.checkThreads(check.callOptions(opts).threads, threads);
-      return callNative(() => addon.poseidon(device, inputs, arity, constantsFor(arity)));
+      return callNative(() => addon.poseidon(device, inputs, arity, gpuPoseidonConstants(arity)));
     },
     async poseidonMerkleRoot(leaves: Uint8Array, opts?: CallOptions) {
       check.checkMerkleLeaves(leaves);
       check.checkThreads(check.callOptions(opts).threads, threads);
-      return callNative(() => addon.poseidonMerkleRoot(device, leaves, constantsFor(2)));
+      return callNative(() => addon.poseidonMerkleRoot(device, leaves, gpuPoseidonConstants(2)));
     },
   };
 }

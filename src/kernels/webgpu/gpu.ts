@@ -267,23 +267,13 @@ export async function acquireContext(): Promise<GpuContext> {
   return new GpuContext(device, describe(adapter, backend));
 }
 
-type AdapterFound =
-  | { adapter: AdapterDescription; limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } }
-  | { adapter: null; reason: string };
+type AdapterFound = { adapter: AdapterDescription } | { adapter: null; reason: string };
 let described: Promise<AdapterFound> | undefined;
 
 /** The adapter this machine would use, or why there is none; asked once per process. */
 export function describeAdapter(): Promise<AdapterFound> {
   described ??= requestAdapter().then((found) =>
-    typeof found === 'string'
-      ? { adapter: null, reason: found }
-      : {
-          adapter: describe(found.adapter, found.backend),
-          limits: {
-            maxStorageBufferBindingSize: found.adapter.limits.maxStorageBufferBindingSize,
-            maxComputeWorkgroupsPerDimension: found.adapter.limits.maxComputeWorkgroupsPerDimension,
-          },
-        },
+    typeof found === 'string' ? { adapter: null, reason: found } : { adapter: describe(found.adapter, found.backend) },
   );
   return described;
 }

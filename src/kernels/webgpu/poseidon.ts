@@ -6,7 +6,7 @@
  */
 import { GalacticError } from '../../errors.js';
 import { FIELD_BYTES, R, decodeFields, fieldToBytes, readField } from '../encoding.js';
-import { requireCpuAddon } from '../cpu.js';
+import { gpuPoseidonConstants } from '../cpu.js';
 import { NONE, type GpuContext } from './gpu.js';
 import { modInverse } from '../bigint.js';
 import { MONT_R, words } from './wgsl.js';
@@ -28,16 +28,14 @@ function width(ctx: GpuContext, arity: number): Width {
   let w = byArity.get(arity);
   if (w) return w;
   const t = arity + 1;
-  const { c, m, partial } = requireCpuAddon().poseidonConstants(arity);
-  // The optimised partial rounds exist for every circomlib width (a test checks).
-  if (partial.length === 0) throw new GalacticError('GAL_ERR_NATIVE', `no optimised Poseidon partial rounds for arity ${arity}`);
-  const values = [...decodeFields(c), ...decodeFields(m), ...decodeFields(partial)];
+  const values = decodeFields(gpuPoseidonConstants(arity));
   const data = new Uint32Array(8 * values.length);
   values.forEach((v, i) => data.set(words((v * MONT_R) % R), 8 * i));
   const constants = ctx.device.createBuffer({ size: data.byteLength, usage: ctx.usage.storage | ctx.usage.copyDst });
   ctx.device.queue.writeBuffer(constants, 0, data);
-  const rounds = c.length / FIELD_BYTES / t;
-  const p = rounds - FULL_ROUNDS;
+  // Partial rounds from the count: (8 + p)·t + t² + p·(1 + 2t − 1) + (t − 1)² + t constants.
+  const p = (values.length - (FULL_ROUNDS * t + t * t + (t - 1) ** 2 + t)) / (3 * t);
+  const rounds = FULL_ROUNDS + p;
   // Where each table starts in the buffer (elements): c, M, then the
   // optimised partial rounds' partial_c ‖ sparse ‖ tail ‖ after_c.
   const mAt = rounds * t;
