@@ -18,11 +18,12 @@ const REPS = Number(cliArg('reps') ?? 5);
 const device = Number(cliArg('device') ?? 0);
 
 const runtime = cudaRuntime();
-const addon = loadCudaAddon();
-if (!runtime.available || addon instanceof Error) {
+const loaded = loadCudaAddon();
+if (!runtime.available || loaded instanceof Error) {
   console.error(`bench:gpu needs a CUDA device: ${runtime.reason}`);
   process.exit(1);
 }
+const addon = loaded;
 const card = runtime.devices[device]!;
 const gpu = await loadKernels({ backend: 'cuda', device, cpuBelow: 0 });
 if (!isCudaKernels(gpu)) throw new Error('expected the cuda backend');
@@ -44,7 +45,7 @@ async function measure(fn: () => Promise<unknown>, reps: number): Promise<{ wall
   const kernels: number[] = [];
   const wall = await median(async () => {
     await fn();
-    kernels.push(addon instanceof Error ? NaN : addon.lastKernelMs(device));
+    kernels.push(addon.lastKernelMs(device));
   }, reps);
   kernels.sort((a, b) => a - b);
   return { wall, kernels: kernels[kernels.length >> 1]! };
