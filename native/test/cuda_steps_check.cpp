@@ -1,6 +1,6 @@
 // Runs the CUDA kernels' per-thread steps (native/cuda/steps) on the CPU, one
 // "thread" after another over the grid the GPU launches, with std::sort and
-// a serial prefix sum where the GPU uses CUB. test/integration/native.test.ts
+// a serial prefix sum where the GPU uses CUB. test/integration/cuda-steps.test.ts
 // compares the results with the CPU backend, so the GPU's indexing, digit,
 // bucket, reduction, NTT pass and Poseidon logic is tested on every machine.
 //
