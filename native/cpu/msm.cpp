@@ -105,23 +105,31 @@ int choose_window(size_t n) {
   return best;
 }
 
+// A pending or deferred addition's point: its index in the MSM's points and
+// whether it enters negated (a negative digit). Four bytes instead of a copy
+// of the point's 64.
+using PointRef = uint32_t;  // index << 1 | negate
+inline PointRef point_ref(size_t i, bool negate) { return (PointRef)(i << 1) | (negate ? 1u : 0u); }
+
 // Per-worker scratch, reused by every task the worker runs.
 struct Scratch {
+  const G1Affine *points = nullptr;  // the MSM's points, in this worker's domain
   std::vector<G1Affine> bucket;   // affine bucket sums; (0,0) = empty
   std::vector<G1XYZZ> side;       // overflow sums, valid where side_stamp == stamp
   std::vector<uint32_t> side_stamp;
   std::vector<uint32_t> queued;   // queued[b] == batch id: b already has a pending add
   std::vector<uint32_t> pend_bucket;
-  std::vector<G1Affine> pend_point;
+  std::vector<PointRef> pend_point;
   std::vector<Fq> den, num, prefix;
 #ifdef GAL_FIELD52X8
-  std::vector<V> vden, vprefix;  // the batch as eight-lane vectors
-  std::vector<__mmask8> vzero;
-  G1Affine sink[8];              // stand-ins for padding lanes
+  // The batch as eight-lane vectors: the slope's denominator and numerator,
+  // the prefix products, and the bucket's x and y and the point's x.
+  std::vector<V> vden, vnum, vprefix, vax, vay, vpx;
+  std::vector<__mmask8> vinf;  // lanes whose sum is infinity (p = -a)
 #endif
   struct Deferred {
     uint32_t bucket;
-    G1Affine point;
+    PointRef point;
   };
   std::vector<Deferred> deferred, retry;
   uint32_t stamp = 0, batch_id = 0;
@@ -141,46 +149,96 @@ struct Scratch {
     num.resize(batch);
     prefix.resize(batch);
 #ifdef GAL_FIELD52X8
-    vden.resize((batch + 7) / 8);
-    vprefix.resize((batch + 7) / 8);
-    vzero.resize((batch + 7) / 8);
+    for (auto *v : {&vden, &vnum, &vprefix, &vax, &vay, &vpx}) v->resize((batch + 7) / 8);
+    vinf.resize((batch + 7) / 8);
 #endif
     deferred.reserve(4 * batch);
     retry.reserve(4 * batch);
   }
 
-  void side_add(uint32_t b, const G1Affine &vp) {
-    const G1Affine p = vector ? to_scalar_domain(vp) : vp;
+  G1Affine point(PointRef r) const { return r & 1 ? points[r >> 1].neg() : points[r >> 1]; }
+
+  void side_add(uint32_t b, PointRef r) {
+    const G1Affine p = vector ? to_scalar_domain(point(r)) : point(r);
     side[b] = side_stamp[b] == stamp ? side[b].add_affine(p) : G1XYZZ::from_affine(p);
     side_stamp[b] = stamp;
   }
 
-  void add(uint32_t b, const G1Affine &p);
+  void add(uint32_t b, PointRef r);
   void flush();
 };
 
+// The slope's denominator and numerator for a + p when a.x == p.x: a
+// doubling when a.y == p.y (y ≠ 0 on BN254: no 2-torsion); false when p = -a
+// and the sum is infinity.
+bool same_x_slope(const Scratch &s, const G1Affine &a, const G1Affine &p, Fq &den, Fq &num) {
+  if (a.y != p.y) return false;
+  den = a.y.dbl();
+  const Fq x2 = s.vector ? to_vector_domain(to_scalar_domain(a.x).sqr()) : a.x.sqr();
+  num = x2.dbl() + x2;
+  return true;
+}
+
 #ifdef GAL_FIELD52X8
-// The batch on eight lanes: eight interleaved product chains for the
-// inversion (one scalar inversion of their eight totals), then slopes and
-// results eight additions at a time. Lanes past `count` are padding.
+// Lane c of v replaced by x (vector-domain limbs); for the rare lanes that
+// leave the vector formulas.
+void set_lane(V &v, int c, const Fq &x) {
+  Fq t[8];
+  Fq *out[8];
+  const Fq *in[8];
+  for (int i = 0; i < 8; ++i) out[i] = &t[i], in[i] = &t[i];
+  v.scatter(out);
+  t[c] = x;
+  v = V::gather(in);
+}
+
+// The batch on eight lanes. The first pass gathers buckets and points and
+// forms the slopes' fractions and eight interleaved prefix-product chains;
+// one scalar inversion serves the eight chain totals; the second pass walks
+// back through the chains and finishes each addition. Lanes past `count`
+// are padding.
 void flush_vector(Scratch &s, size_t count) {
   const size_t nv = (count + 7) / 8;
   const Fq pad = to_vector_domain(Fq::one());
   const V one = V::broadcast(split52(pad.v));
-  auto lane_ptrs = [&](std::vector<Fq> &arr, size_t v, const Fq *ptr[8]) {
-    for (size_t c = 0; c < 8; ++c) ptr[c] = 8 * v + c < count ? &arr[8 * v + c] : &pad;
-  };
-  // Prefix products of the denominators; zero ones (p = -a) are skipped.
+  const V zero = V::broadcast(Limbs52{{0, 0, 0, 0, 0}});
   V acc = one;
   for (size_t v = 0; v < nv; ++v) {
-    const Fq *ptr[8];
-    lane_ptrs(s.den, v, ptr);
-    V d = V::gather(ptr);
-    s.vzero[v] = d.zero_lanes();
-    d = V::blend(s.vzero[v], d, one);
-    s.vden[v] = d;
+    const Fq *ax[8], *ay[8], *px[8], *py[8];
+    __mmask8 live = 0, negate = 0;
+    for (int c = 0; c < 8; ++c) {
+      const size_t k = 8 * v + c;
+      if (k < count) {
+        const G1Affine &a = s.bucket[s.pend_bucket[k]], &p = s.points[s.pend_point[k] >> 1];
+        ax[c] = &a.x, ay[c] = &a.y, px[c] = &p.x, py[c] = &p.y;
+        live |= (__mmask8)(1u << c);
+        negate |= (__mmask8)((s.pend_point[k] & 1) << c);
+      } else {
+        ax[c] = ay[c] = px[c] = py[c] = &pad;
+      }
+    }
+    const V x1 = V::gather(ax), y1 = V::gather(ay), x2 = V::gather(px);
+    V y2 = V::gather(py);
+    y2 = V::blend(negate, y2, zero - y2);
+    V den = x2 - x1, num = y2 - y1;
+    __mmask8 inf = 0;
+    const __mmask8 same_x = den.zero_lanes() & live;
+    for (int c = 0; c < 8; ++c)
+      if ((same_x >> c) & 1) {
+        const size_t k = 8 * v + c;
+        Fq d, n;
+        if (same_x_slope(s, s.bucket[s.pend_bucket[k]], s.point(s.pend_point[k]), d, n)) {
+          set_lane(den, c, d);
+          set_lane(num, c, n);
+        } else {
+          inf |= (__mmask8)(1u << c);
+        }
+      }
+    den = V::blend((__mmask8)~live | inf, den, one);  // padding and infinities stay out of the chains
+    s.vden[v] = den, s.vnum[v] = num, s.vax[v] = x1, s.vay[v] = y1, s.vpx[v] = x2;
+    s.vinf[v] = inf;
     s.vprefix[v] = acc;
-    acc = acc * d;
+    acc = acc * den;
   }
   // Invert the eight chain totals with one scalar inversion.
   Fq total[8], scratch[8];
@@ -193,59 +251,41 @@ void flush_vector(Scratch &s, size_t count) {
   const Fq *cp[8];
   for (int c = 0; c < 8; ++c) cp[c] = &total[c];
   V inv = V::gather(cp);
-  for (size_t v = nv; v-- > 0;) {  // vden[v] becomes 1/den (zero lanes: ignored)
-    const V d = s.vden[v];
-    s.vden[v] = inv * s.vprefix[v];
-    inv = inv * d;
-  }
-  for (size_t v = 0; v < nv; ++v) {
-    const Fq *num[8], *ax[8], *ay[8], *px[8];
+  Fq sink_x[8], sink_y[8];
+  for (size_t v = nv; v-- > 0;) {
+    const V inv_den = inv * s.vprefix[v];
+    inv = inv * s.vden[v];
+    const V lambda = s.vnum[v] * inv_den;
+    V x3 = lambda.sqr() - s.vax[v] - s.vpx[v];
+    V y3 = lambda * (s.vax[v] - x3) - s.vay[v];
+    x3 = V::blend(s.vinf[v], x3, zero);  // infinity is (0, 0)
+    y3 = V::blend(s.vinf[v], y3, zero);
     Fq *ox[8], *oy[8];
-    Fq sink_x[8], sink_y[8];
-    lane_ptrs(s.num, v, num);
-    for (size_t c = 0; c < 8; ++c) {
+    for (int c = 0; c < 8; ++c) {
       const size_t k = 8 * v + c;
-      const bool live = k < count && !((s.vzero[v] >> c) & 1);
-      G1Affine &a = live ? s.bucket[s.pend_bucket[k]] : s.sink[c];
-      if (!live) a = G1Affine{pad, pad};
-      ax[c] = &a.x, ay[c] = &a.y, ox[c] = &sink_x[c], oy[c] = &sink_y[c];
-      px[c] = live ? &s.pend_point[k].x : &pad;
+      G1Affine *a = k < count ? &s.bucket[s.pend_bucket[k]] : nullptr;
+      ox[c] = a ? &a->x : &sink_x[c], oy[c] = a ? &a->y : &sink_y[c];
     }
-    const V lambda = V::gather(num) * s.vden[v];
-    const V x1 = V::gather(ax), y1 = V::gather(ay);
-    const V x3 = lambda.sqr() - x1 - V::gather(px);
-    const V y3 = lambda * (x1 - x3) - y1;
     x3.scatter(ox);
     y3.scatter(oy);
-    for (size_t c = 0; c < 8; ++c) {
-      const size_t k = 8 * v + c;
-      if (k >= count) break;
-      G1Affine &a = s.bucket[s.pend_bucket[k]];
-      if ((s.vzero[v] >> c) & 1) a = G1Affine::inf();
-      else a = G1Affine{sink_x[c], sink_y[c]};
-    }
   }
 }
 #endif
 
 // Completes `count` pending additions bucket[b] += p with one inversion.
 void flush_batch(Scratch &s, size_t count) {
-  for (size_t k = 0; k < count; ++k) {
-    const G1Affine &a = s.bucket[s.pend_bucket[k]], &p = s.pend_point[k];
-    if (a.x != p.x) {
-      s.den[k] = p.x - a.x;
-      s.num[k] = p.y - a.y;
-    } else if (a.y == p.y) {  // doubling; y ≠ 0 on BN254 (no 2-torsion)
-      s.den[k] = a.y.dbl();
-      Fq x2 = s.vector ? to_vector_domain(to_scalar_domain(a.x).sqr()) : a.x.sqr();
-      s.num[k] = x2.dbl() + x2;
-    } else {
-      s.den[k] = Fq::zero();  // p = -a: the sum is infinity
-    }
-  }
 #ifdef GAL_FIELD52X8
   if (s.vector) return flush_vector(s, count);
 #endif
+  for (size_t k = 0; k < count; ++k) {
+    const G1Affine &a = s.bucket[s.pend_bucket[k]], p = s.point(s.pend_point[k]);
+    if (a.x != p.x) {
+      s.den[k] = p.x - a.x;
+      s.num[k] = p.y - a.y;
+    } else if (!same_x_slope(s, a, p, s.den[k], s.num[k])) {
+      s.den[k] = Fq::zero();  // p = -a: the sum is infinity
+    }
+  }
   batch_inverse(s.den.data(), s.prefix.data(), (long)count);
   // The slope and result four additions at a time, step by step, so the
   // four dependency chains (λ, λ², x3, y3) overlap in the core.
@@ -261,7 +301,7 @@ void flush_batch(Scratch &s, size_t count) {
         a = G1Affine::inf();
         continue;
       }
-      Fq x = x3[l] - a.x - s.pend_point[k0 + l].x;
+      Fq x = x3[l] - a.x - s.points[s.pend_point[k0 + l] >> 1].x;
       a.y = lambda[l] * (a.x - x) - a.y;
       a.x = x;
     }
@@ -269,19 +309,19 @@ void flush_batch(Scratch &s, size_t count) {
 }
 
 // bucket[b] += p: directly into an empty bucket, else queued for the batch.
-void Scratch::add(uint32_t b, const G1Affine &p) {
+void Scratch::add(uint32_t b, PointRef r) {
   if (queued[b] == batch_id) {
-    if (deferred.size() < 4 * batch) deferred.push_back({b, p});
-    else side_add(b, p);
+    if (deferred.size() < 4 * batch) deferred.push_back({b, r});
+    else side_add(b, r);
     return;
   }
   if (bucket[b].is_inf()) {
-    bucket[b] = p;
+    bucket[b] = point(r);
     return;
   }
   queued[b] = batch_id;
   pend_bucket[count] = b;
-  pend_point[count] = p;
+  pend_point[count] = r;
   if (++count == batch) flush();
 }
 
@@ -418,6 +458,7 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
     const u64 r[4] = {bn254::Fr::p(0), bn254::Fr::p(1), bn254::Fr::p(2), bn254::Fr::p(3)};
     reach = std::min<size_t>(nb, scalar_bits(r, win.offset, kScalarBits - win.offset) + 1);
   }
+  s.points = points;
   s.batch = std::min(s.capacity, std::max<size_t>(reach / 2, 4));
   std::memset((void *)s.bucket.data(), 0, nb * sizeof(G1Affine));
   ++s.stamp;
@@ -439,7 +480,7 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
     int32_t d = booth_digit(k, win);
     if (d == 0 || points[i].is_inf()) continue;
     uint32_t b = (uint32_t)(d < 0 ? -d : d) - 1;
-    s.add(b, d < 0 ? points[i].neg() : points[i]);
+    s.add(b, point_ref(i, d < 0));
     retry_deferred();
   }
   s.flush();
@@ -509,6 +550,8 @@ unsigned msm_window_bits(size_t n) { return (unsigned)choose_window(n); }
 
 Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, unsigned window_bits,
               uint8_t *out) {
+  if (n >> 31)  // PointRef holds an index below 2^31
+    return Status::fail("GAL_ERR_SIZE_LIMIT", "Expected fewer than 2^31 points but received " + std::to_string(n));
   if (threads == 0) threads = hardware_threads();
   try {
     std::unique_ptr<G1Affine[]> mont(new G1Affine[n ? n : 1]);
