@@ -89,9 +89,11 @@ inline int32_t booth_digit(const u64 s[4], const Window &win) {
 }
 
 // Estimated cost of window size c in field multiplications: a batch-affine
-// addition is 6, weighted 8 for its loads, stores and deferrals (fitted to
-// measurements), plus its share of the batch's inversion (~380 / (nb/2));
-// every bucket costs ~24 in the running-sum reduction.
+// addition is 6, weighted 8 for its loads, stores and deferrals, plus its
+// share of a batch's fixed cost (~380 / (nb/2)); every bucket costs ~24 in
+// the running-sum reduction. The weights are fitted to measurements, and
+// still choose the fastest window at 2^12, 2^16 and 2^18 since the batch's
+// inversion became ten times cheaper (safegcd.h).
 double window_cost(size_t n, int c) {
   const int windows = (kScalarBits + 1 + c - 1) / c;
   const double nb = (double)(1u << (c - 1));

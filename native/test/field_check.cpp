@@ -1,8 +1,8 @@
 // Checks the portable field multiplications (the 32-bit-word one is what the
 // GPU runs) against the host's fast path and against algebraic identities,
-// on random values and the edges 0, 1 and p-1, and the eight-lane IFMA
-// arithmetic against the scalar one where the CPU has it. Built and run by
-// test/integration/native.test.ts.
+// on random values and the edges 0, 1 and p-1, the host's inverse against
+// Fermat's, and the eight-lane IFMA arithmetic against the scalar one where
+// the CPU has it. Built and run by test/integration/native.test.ts.
 #include <cstdio>
 #include <random>
 
@@ -22,6 +22,13 @@ F random_element(std::mt19937_64 &rng) {
   }
 }
 
+// x^(p-2): the device's inverse, against which the host's divsteps are checked.
+template <class F>
+F fermat_inverse(const F &x) {
+  u64 e[4] = {F::p(0) - 2, F::p(1), F::p(2), F::p(3)};  // p is odd and > 2: no borrow
+  return x.pow(e);
+}
+
 template <class F>
 int check(const char *name, std::mt19937_64 &rng, int rounds) {
   int bad = 0;
@@ -35,6 +42,18 @@ int check(const char *name, std::mt19937_64 &rng, int rounds) {
     if (a * (b + c) != a * b + a * c) ++bad;
     if ((a - b) + b != a) ++bad;
     if (!a.is_zero() && a * a.inverse() != one) ++bad;
+    if (i < rounds / 10 && a.inverse() != fermat_inverse(a)) ++bad;
+  }
+  if (!F::zero().inverse().is_zero()) ++bad;
+  // Representations whose divsteps run to extremes: small integers, powers
+  // of two (long runs of zero bits) and their negatives.
+  for (int k = 0; k < 254; ++k) {
+    for (u64 small : {u64(1) << (k % 64), u64(k + 1), u64(3) << (k % 62)}) {
+      F x{{k < 64 ? small : 0, k >= 64 && k < 128 ? small : 0, k >= 128 && k < 192 ? small : 0, k >= 192 ? small >> 2 : 0}};
+      if (x.is_zero()) continue;
+      for (const F &y : {x, F::zero() - x})
+        if (y.inverse() != fermat_inverse(y) || y * y.inverse() != one) ++bad;
+    }
   }
   if (minus_one * minus_one != one) ++bad;
   std::printf("%s: %d mismatches in %d rounds\n", name, bad, rounds);

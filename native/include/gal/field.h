@@ -6,6 +6,7 @@
 #pragma once
 #include "config.h"
 #include "mont_x86_64.h"
+#include "safegcd.h"
 
 namespace gal {
 
@@ -155,12 +156,22 @@ struct Field {
     return pow(ex);
   }
 
-  // Fermat inverse; the inverse of zero is zero.
+  // The inverse of zero is zero. The device raises to p - 2 (Fermat); the
+  // host inverts the integer x·R by divsteps (safegcd.h, several times
+  // faster) and multiplies by R^3 to land on x^-1·R.
   GAL_HD Field inverse() const {
+#if defined(__CUDA_ARCH__)
     u64 e[4], borrow = 0;
     e[0] = sbb(p(0), 2, borrow);
     for (int i = 1; i < 4; ++i) e[i] = sbb(p(i), 0, borrow);
     return pow(e);
+#else
+    if (is_zero()) return zero();
+    const u64 m[4] = {p(0), p(1), p(2), p(3)};
+    Field y;
+    safegcd::inverse(v, m, y.v);
+    return y * (r2() * r2());  // r2·r2 in Montgomery form is R^3
+#endif
   }
 
   // Standard-form integer (< p) into Montgomery form; false if out of range.
