@@ -194,11 +194,12 @@ void set_lane(V &v, int c, const Fq &x) {
   v = V::gather(in);
 }
 
-// The batch on eight lanes. The first pass gathers buckets and points and
-// forms the slopes' fractions and eight interleaved prefix-product chains;
-// one scalar inversion serves the eight chain totals; the second pass walks
-// back through the chains and finishes each addition. Lanes past `count`
-// are padding.
+// The batch on eight lanes. The first pass gathers buckets and points,
+// forms the slopes' fractions and multiplies the denominators into eight
+// interleaved prefix-product chains; one scalar inversion serves the eight
+// chain totals; the second pass walks back through the chains and finishes
+// the additions two vectors at a time, so that their products pair up (one
+// product alone waits on its own latency). Lanes past `count` are padding.
 void flush_vector(Scratch &s, size_t count) {
   const size_t nv = (count + 7) / 8;
   const Fq pad = to_vector_domain(Fq::one());
@@ -236,32 +237,25 @@ void flush_vector(Scratch &s, size_t count) {
           inf |= (__mmask8)(1u << c);
         }
       }
-    den = V::blend((__mmask8)~live | inf, den, one);  // padding and infinities stay out of the chains
-    s.vden[v] = den, s.vnum[v] = num, s.vax[v] = x1, s.vay[v] = y1, s.vpx[v] = x2;
+    s.vden[v] = V::blend((__mmask8)~live | inf, den, one);  // padding and infinities stay out of the chains
+    s.vnum[v] = num, s.vax[v] = x1, s.vay[v] = y1, s.vpx[v] = x2;
     s.vinf[v] = inf;
     s.vprefix[v] = acc;
-    acc = acc * den;
+    acc = acc * s.vden[v];
   }
   // Invert the eight chain totals with one scalar inversion.
   Fq total[8], scratch[8];
   Fq *tp[8];
-  for (int c = 0; c < 8; ++c) tp[c] = &total[c];
+  const Fq *cp[8];
+  for (int c = 0; c < 8; ++c) tp[c] = &total[c], cp[c] = &total[c];
   acc.scatter(tp);
   for (auto &t : total) t = to_scalar_domain(t);
   batch_inverse(total, scratch, 8);
   for (auto &t : total) t = to_vector_domain(t);
-  const Fq *cp[8];
-  for (int c = 0; c < 8; ++c) cp[c] = &total[c];
   V inv = V::gather(cp);
   Fq sink_x[8], sink_y[8];
-  for (size_t v = nv; v-- > 0;) {
-    const V inv_den = inv * s.vprefix[v];
-    inv = inv * s.vden[v];
-    const V lambda = s.vnum[v] * inv_den;
-    V x3 = lambda.sqr() - s.vax[v] - s.vpx[v];
-    V y3 = lambda * (s.vax[v] - x3) - s.vay[v];
-    x3 = V::blend(s.vinf[v], x3, zero);  // infinity is (0, 0)
-    y3 = V::blend(s.vinf[v], y3, zero);
+  auto write = [&](size_t v, const V &x3_in, const V &y3_in) {
+    const V x3 = V::blend(s.vinf[v], x3_in, zero), y3 = V::blend(s.vinf[v], y3_in, zero);  // infinity is (0, 0)
     Fq *ox[8], *oy[8];
     for (int c = 0; c < 8; ++c) {
       const size_t k = 8 * v + c;
@@ -270,6 +264,28 @@ void flush_vector(Scratch &s, size_t count) {
     }
     x3.scatter(ox);
     y3.scatter(oy);
+  };
+  size_t v = nv;
+  if (v % 2) {  // the last vector alone
+    --v;
+    const V inv_den = inv * s.vprefix[v];
+    inv = inv * s.vden[v];
+    const V lambda = s.vnum[v] * inv_den;
+    const V x3 = lambda.sqr() - s.vax[v] - s.vpx[v];
+    write(v, x3, lambda * (s.vax[v] - x3) - s.vay[v]);
+  }
+  for (; v > 0; v -= 2) {
+    const size_t a = v - 1, b = v - 2;
+    V inv_a, inv_b, lambda_a, lambda_b, sq_a, sq_b, y_a, y_b;
+    V::products<2>({&inv, &inv}, {&s.vprefix[a], &s.vden[a]}, {&inv_a, &inv});
+    V::products<2>({&inv, &inv}, {&s.vprefix[b], &s.vden[b]}, {&inv_b, &inv});
+    V::products<2>({&s.vnum[a], &s.vnum[b]}, {&inv_a, &inv_b}, {&lambda_a, &lambda_b});
+    V::products<2>({&lambda_a, &lambda_b}, {&lambda_a, &lambda_b}, {&sq_a, &sq_b});
+    const V x3_a = sq_a - s.vax[a] - s.vpx[a], x3_b = sq_b - s.vax[b] - s.vpx[b];
+    const V dx_a = s.vax[a] - x3_a, dx_b = s.vax[b] - x3_b;
+    V::products<2>({&lambda_a, &lambda_b}, {&dx_a, &dx_b}, {&y_a, &y_b});
+    write(a, x3_a, y_a - s.vay[a]);
+    write(b, x3_b, y_b - s.vay[b]);
   }
 }
 #endif

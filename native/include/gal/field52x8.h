@@ -173,27 +173,45 @@ struct Field52x8 {
   // Montgomery product, operand scanning over b's limbs: each row adds a·b_i
   // and m·p (m making the low limb vanish) and shifts one limb down.
   Field52x8 operator*(const Field52x8 &b) const {
+    Field52x8 r;
+    products<1>({this}, {&b}, {&r});
+    return r;
+  }
+
+  // K independent products with their instructions interleaved. One product
+  // waits on its rows' chain (m needs the row's low limb, the next row the
+  // shifted carry); K of them keep the multipliers busy meanwhile. out[k]
+  // may be a[k] or b[k].
+  template <int K>
+  static void products(const Field52x8 *const (&a)[K], const Field52x8 *const (&b)[K], Field52x8 *const (&out)[K]) {
     const __m512i zero = _mm512_setzero_si512();
     const __m512i inv = _mm512_set1_epi64((long long)(Params::inv() & ((1ULL << 52) - 1)));
     __m512i p[5];
     for (int j = 0; j < 5; ++j) p[j] = modulus(j);
-    __m512i t[6] = {zero, zero, zero, zero, zero, zero};
+    __m512i t[K][6];
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < 6; ++j) t[k][j] = zero;
     for (int i = 0; i < 5; ++i) {
-      for (int j = 0; j < 5; ++j) {
-        t[j] = _mm512_madd52lo_epu64(t[j], l[j], b.l[i]);
-        t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], l[j], b.l[i]);
+      for (int k = 0; k < K; ++k)
+        for (int j = 0; j < 5; ++j) {
+          t[k][j] = _mm512_madd52lo_epu64(t[k][j], a[k]->l[j], b[k]->l[i]);
+          t[k][j + 1] = _mm512_madd52hi_epu64(t[k][j + 1], a[k]->l[j], b[k]->l[i]);
+        }
+      for (int k = 0; k < K; ++k) {
+        const __m512i m = _mm512_madd52lo_epu64(zero, t[k][0], inv);  // -t0/p mod 2^52
+        for (int j = 0; j < 5; ++j) {
+          t[k][j] = _mm512_madd52lo_epu64(t[k][j], p[j], m);
+          t[k][j + 1] = _mm512_madd52hi_epu64(t[k][j + 1], p[j], m);
+        }
+        t[k][1] = _mm512_add_epi64(t[k][1], _mm512_srli_epi64(t[k][0], 52));
+        for (int j = 0; j < 5; ++j) t[k][j] = t[k][j + 1];
+        t[k][5] = zero;
       }
-      const __m512i m = _mm512_madd52lo_epu64(zero, t[0], inv);  // -t0/p mod 2^52
-      for (int j = 0; j < 5; ++j) {
-        t[j] = _mm512_madd52lo_epu64(t[j], p[j], m);
-        t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], p[j], m);
-      }
-      t[1] = _mm512_add_epi64(t[1], _mm512_srli_epi64(t[0], 52));
-      for (int j = 0; j < 5; ++j) t[j] = t[j + 1];
-      t[5] = zero;
     }
-    normalize(t);
-    return reduce_once(t);
+    for (int k = 0; k < K; ++k) {
+      normalize(t[k]);
+      *out[k] = reduce_once(t[k]);
+    }
   }
 
   Field52x8 sqr() const { return *this * *this; }
