@@ -53,6 +53,15 @@ describe.each(backends)('%s backend rejects bad input', (backend) => {
     }
     const msg = await kk.msm(encodePoints([toAffine(randomPoints(1)[0]!), { x: 1n, y: 1n }]), encodeFields([1n, 1n])).catch((e: Error) => e.message);
     expect(msg).toContain('point 1');
+    // Past the first eight (the vector path checks points eight at a time).
+    const many = randomPoints(20, 3).map(toAffine);
+    const offCurve = [...many];
+    offCurve[13] = { x: 1n, y: 1n };
+    const sc20 = encodeFields(Array(20).fill(5n));
+    expect(await kk.msm(encodePoints(offCurve), sc20).catch((e: Error) => e.message)).toMatch(/point 13 on BN254 G1/);
+    const outOfRange = encodePoints(many);
+    outOfRange.set(fieldToBytes(Q, Q + 1n), 64 * 17 + 32);
+    expect(await kk.msm(outOfRange, sc20).catch((e: Error) => e.message)).toMatch(/point 17 coordinates below q/);
   });
 
   it('ntt: sizes that are not powers of two, non-canonical values, bad options', async () => {
