@@ -10,7 +10,8 @@
 // sum, so skew costs XYZZ speed instead of serialising batches.
 // Tasks are (window, point chunk) pairs; a window's partial sums add up
 // because a window's weighted bucket sum is linear in its points. Where the
-// CPU has AVX-512 IFMA, batches and the bucket reduction run eight lanes wide.
+// CPU has AVX-512 IFMA, the loading and checking of the points, the batches
+// and the bucket reduction run eight lanes wide.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
