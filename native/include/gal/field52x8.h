@@ -180,8 +180,8 @@ struct Field52x8 {
 
   // K independent products with their instructions interleaved. One product
   // waits on its rows' chain (m needs the row's low limb, the next row the
-  // shifted carry); K of them keep the multipliers busy meanwhile. out[k]
-  // may be a[k] or b[k].
+  // shifted carry); K of them keep the multipliers busy meanwhile. Outputs
+  // may be inputs: they are written after every input is read.
   template <int K>
   static void products(const Field52x8 *const (&a)[K], const Field52x8 *const (&b)[K], Field52x8 *const (&out)[K]) {
     const __m512i zero = _mm512_setzero_si512();
