@@ -183,9 +183,16 @@ bool same_x_slope(const Scratch &s, const G1Affine &a, const G1Affine &p, Fq &de
 }
 
 #ifdef GAL_FIELD52X8
-// Lane c of v replaced by x (vector-domain limbs); for the rare lanes that
-// leave the vector formulas.
-void set_lane(V &v, int c, const Fq &x) {
+// Lane c of v read, or replaced by x (vector-domain limbs, as they are):
+// for the rare lanes that leave the vector formulas.
+Fq lane_value(const V &v, int c) {
+  Fq t[8];
+  Fq *out[8];
+  for (int i = 0; i < 8; ++i) out[i] = &t[i];
+  v.scatter(out);
+  return t[c];
+}
+void set_lane_value(V &v, int c, const Fq &x) {
   Fq t[8];
   Fq *out[8];
   const Fq *in[8];
@@ -232,8 +239,8 @@ void flush_vector(Scratch &s, size_t count) {
         const size_t k = 8 * v + c;
         Fq d, n;
         if (same_x_slope(s, s.bucket[s.pend_bucket[k]], s.point(s.pend_point[k]), d, n)) {
-          set_lane(den, c, d);
-          set_lane(num, c, n);
+          set_lane_value(den, c, d);
+          set_lane_value(num, c, n);
         } else {
           inf |= (__mmask8)(1u << c);
         }
@@ -358,29 +365,14 @@ struct XYZZ8 {
 
   // Lane c as a scalar-domain point, and back.
   G1XYZZ lane(int c) const {
-    Fq t[4][8];
-    Fq *p[8];
-    const V *coord[4] = {&X, &Y, &ZZ, &ZZZ};
-    for (int k = 0; k < 4; ++k) {
-      for (int i = 0; i < 8; ++i) p[i] = &t[k][i];
-      coord[k]->scatter(p);
-    }
-    return G1XYZZ{to_scalar_domain(t[0][c]), to_scalar_domain(t[1][c]), to_scalar_domain(t[2][c]),
-                  to_scalar_domain(t[3][c])};
+    return G1XYZZ{to_scalar_domain(lane_value(X, c)), to_scalar_domain(lane_value(Y, c)),
+                  to_scalar_domain(lane_value(ZZ, c)), to_scalar_domain(lane_value(ZZZ, c))};
   }
   void set_lane(int c, const G1XYZZ &q) {
-    V *coord[4] = {&X, &Y, &ZZ, &ZZZ};
-    const Fq value[4] = {to_vector_domain(q.X), to_vector_domain(q.Y), to_vector_domain(q.ZZ), to_vector_domain(q.ZZZ)};
-    for (int k = 0; k < 4; ++k) {
-      Fq t[8];
-      Fq *p[8];
-      for (int i = 0; i < 8; ++i) p[i] = &t[i];
-      coord[k]->scatter(p);
-      t[c] = value[k];
-      const Fq *cp[8];
-      for (int i = 0; i < 8; ++i) cp[i] = &t[i];
-      *coord[k] = V::gather(cp);
-    }
+    set_lane_value(X, c, to_vector_domain(q.X));
+    set_lane_value(Y, c, to_vector_domain(q.Y));
+    set_lane_value(ZZ, c, to_vector_domain(q.ZZ));
+    set_lane_value(ZZZ, c, to_vector_domain(q.ZZZ));
   }
 
   void select(__mmask8 take, const XYZZ8 &o) {
@@ -404,14 +396,8 @@ void madd8(XYZZ8 &a, const V &qx, const V &qy, __mmask8 q_inf, const V &one) {
   const XYZZ8 before = a;
   a.select(~q_inf, r);
   for (int c = 0; c < 8; ++c)
-    if ((special >> c) & 1) {
-      Fq x[8], y[8];
-      Fq *px[8], *py[8];
-      for (int i = 0; i < 8; ++i) px[i] = &x[i], py[i] = &y[i];
-      qx.scatter(px);
-      qy.scatter(py);
-      a.set_lane(c, before.lane(c).add_affine(to_scalar_domain(G1Affine{x[c], y[c]})));
-    }
+    if ((special >> c) & 1)
+      a.set_lane(c, before.lane(c).add_affine(to_scalar_domain(G1Affine{lane_value(qx, c), lane_value(qy, c)})));
 }
 
 // a += b lane by lane (add-2008-s), with the same special-lane rule.
