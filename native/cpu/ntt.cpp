@@ -223,10 +223,13 @@ const RootsX8 &roots_x8() {
   return r;
 }
 
+// Between the load and the exit product the values stay in [0, 2p) (the
+// lazy forms of Field52x8): the sum is reduced modulo 2p and the product of
+// the difference needs no final subtraction. Twiddles are below p.
 inline void butterfly(V &a, V &b, const V &w) {
   const V u = a, v = b;
-  a = u + v;
-  b = u.sub_lazy(v) * w;
+  a = u.add_2p(v);
+  b = u.sub_lazy_2p(v).mul_lazy(w);
 }
 
 // DIF stage h ∈ {4, 2, 1} inside each vector: lane i meets lane i ^ h.
@@ -235,7 +238,7 @@ inline void inner_stage(V &x, int h, const V &w) {
   V partner;
   for (int j = 0; j < 5; ++j) partner.l[j] = _mm512_permutexvar_epi64(idx, x.l[j]);
   const __mmask8 upper = (__mmask8)(h == 4 ? 0xF0 : h == 2 ? 0xCC : 0xAA);
-  const V sum = x + partner, diff = h == 1 ? partner - x : partner.sub_lazy(x) * w;
+  const V sum = x.add_2p(partner), diff = h == 1 ? partner.sub_2p(x) : partner.sub_lazy_2p(x).mul_lazy(w);
   for (int j = 0; j < 5; ++j) x.l[j] = _mm512_mask_blend_epi64(upper, sum.l[j], diff.l[j]);
 }
 
@@ -350,9 +353,9 @@ Status ntt_x8(const uint8_t *in, uint8_t *out, size_t n, int log, bool inverse, 
       }
       for (int j = 0; j < 4; ++j)
         for (int c = 0; c < 8; ++c) blk.limb[j][c] = limbs[c][j];
-      V x = unpack(blk) * to_mont;
+      V x = unpack(blk).mul_lazy(to_mont);  // below 2p, like the stages' values
       if (coset && !inverse) {
-        x = x * cos;
+        x = x.mul_lazy(cos);
         cos = cos * shift8;
       }
       pack(x, blk);

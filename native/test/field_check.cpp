@@ -1,8 +1,9 @@
 // Checks the portable field multiplications (the 32-bit-word one is what the
 // GPU runs) against the host's fast path and against algebraic identities,
 // on random values and the edges 0, 1 and p-1, the host's inverse against
-// Fermat's, and the eight-lane IFMA arithmetic against the scalar one where
-// the CPU has it. Built and run by test/integration/native.test.ts.
+// Fermat's, and the eight-lane IFMA arithmetic (its lazily reduced forms
+// too) against the scalar one where the CPU has it. Built and run by
+// test/integration/native.test.ts.
 #include <cstdio>
 #include <random>
 
@@ -61,6 +62,26 @@ int check(const char *name, std::mt19937_64 &rng, int rounds) {
 }
 
 #ifdef GAL_FIELD52X8
+// Every lane normalised and below 2p, the lazy forms' bound.
+template <class P>
+bool below_twice_modulus(const Field52x8<P> &v) {
+  alignas(64) u64 limbs[5][8];
+  for (int j = 0; j < 5; ++j) _mm512_store_si512(limbs[j], v.l[j]);
+  u64 twice[4], carry = 0;
+  for (int j = 0; j < 4; ++j) twice[j] = (P::modulus(j) << 1) | carry, carry = P::modulus(j) >> 63;
+  for (int i = 0; i < 8; ++i) {
+    const u64 l[5] = {limbs[0][i], limbs[1][i], limbs[2][i], limbs[3][i], limbs[4][i]};
+    for (int j = 0; j < 5; ++j)
+      if (l[j] >> (j < 4 ? 52 : 48)) return false;  // not normalised, or past 2^256
+    u64 w[4];
+    join52(l, w);
+    int j = 3;
+    while (j > 0 && w[j] == twice[j]) --j;
+    if (w[j] >= twice[j]) return false;
+  }
+  return true;
+}
+
 // The eight-lane IFMA arithmetic against the scalar one, edges included.
 template <class P>
 int check_x8(const char *name, std::mt19937_64 &rng, int rounds) {
@@ -73,8 +94,11 @@ int check_x8(const char *name, std::mt19937_64 &rng, int rounds) {
     const F *pa[8], *pb[8];
     F *po[8];
     for (int i = 0; i < 8; ++i) {
-      a[i] = r == 0 && i < 3 ? (i == 0 ? F::zero() : i == 1 ? F::one() : F::zero() - F::one()) : random();
-      b[i] = r == 0 && i > 4 ? F::zero() - F::one() : random();
+      // Round 0: lanes of 0, 1, p-1 against random and p-1; round 1: p-1
+      // against p-1 and against 0, the lazy forms' largest operands.
+      const F minus_one = F::zero() - F::one();
+      a[i] = r == 0 && i < 3 ? (i == 0 ? F::zero() : i == 1 ? F::one() : minus_one) : r == 1 ? minus_one : random();
+      b[i] = (r == 0 && i > 4) || (r == 1 && i % 2 == 0) ? minus_one : r == 1 ? F::zero() : random();
       pa[i] = &a[i], pb[i] = &b[i], po[i] = &out[i];
     }
     const V va = V::load(pa), vb = V::load(pb);
@@ -87,6 +111,17 @@ int check_x8(const char *name, std::mt19937_64 &rng, int rounds) {
     (va * V::broadcast(V::constant(b[0]))).store(po);
     for (int i = 0; i < 8; ++i) bad += out[i] != a[i] * b[0];
     (va.sub_lazy(vb) * vb).store(po);  // a lazily reduced operand, in [1, 2p)
+    for (int i = 0; i < 8; ++i) bad += out[i] != (a[i] - b[i]) * b[i];
+    // The lazy forms on values in [p, 2p) (a + p and b + p): the results
+    // must equal the reduced ones and stay within their bounds.
+    const V zero = V::broadcast(Limbs52{}), a2 = va.sub_lazy(zero), b2 = vb.sub_lazy(zero);
+    const V sum = a2.add_2p(b2), diff = a2.sub_2p(b2), prod = a2.sub_lazy_2p(b2).mul_lazy(b2);
+    bad += !below_twice_modulus(sum) + !below_twice_modulus(diff) + !below_twice_modulus(prod);
+    sum.store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != a[i] + b[i];
+    diff.store(po);
+    for (int i = 0; i < 8; ++i) bad += out[i] != a[i] - b[i];
+    prod.store(po);
     for (int i = 0; i < 8; ++i) bad += out[i] != (a[i] - b[i]) * b[i];
     V ab, bb = vb;  // two products interleaved, one output overwriting an input
     V::template products<2>({&va, &bb}, {&vb, &bb}, {&ab, &bb});

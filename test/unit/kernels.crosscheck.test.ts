@@ -133,6 +133,17 @@ describe.each(backends)('%s backend', (backend) => {
       expect(decodeFields(await (await k()).ntt(encodeFields(a)))).toEqual(Fr.fft(a));
       expect(decodeFields(await (await k()).ntt(encodeFields(Array(16).fill(0n))))).toEqual(Array(16).fill(0n));
     });
+
+    // The largest values through every stage: sums and differences at the
+    // top of the lazily reduced range of the vector paths (n ≥ 256).
+    it.each([256, 2 ** 15])('all r-1, and r-1 beside 0, n = %i', async (n) => {
+      const kk = await k();
+      for (const a of [Array(n).fill(R - 1n), Array.from({ length: n }, (_, i) => (i % 2 ? 0n : R - 1n))]) {
+        expect(decodeFields(await kk.ntt(encodeFields(a)))).toEqual(Fr.fft(a));
+        expect(decodeFields(await kk.ntt(encodeFields(a), { inverse: true }))).toEqual(Fr.ifft(a));
+        expect(decodeFields(await kk.ntt(encodeFields(a), { coset: R - 1n }))).toEqual(Fr.fft(a.map((x, i) => (i % 2 ? Fr.neg(x) : x))));
+      }
+    });
   });
 
   describe('poseidon', () => {

@@ -45,6 +45,13 @@ struct Field52x8 {
     const u64 p[4] = {Params::modulus(0), Params::modulus(1), Params::modulus(2), Params::modulus(3)};
     return _mm512_set1_epi64((long long)split52(p).l[j]);
   }
+  // Limb j of 2p (p < 2^254: 2p still fits the four words split52 reads).
+  static __m512i twice_modulus(int j) {
+    const u64 p[4] = {Params::modulus(0) << 1, (Params::modulus(1) << 1) | (Params::modulus(0) >> 63),
+                      (Params::modulus(2) << 1) | (Params::modulus(1) >> 63),
+                      (Params::modulus(3) << 1) | (Params::modulus(2) >> 63)};
+    return _mm512_set1_epi64((long long)split52(p).l[j]);
+  }
 
   // A scalar constant (scalar Montgomery form) in this domain, for broadcast.
   static Limbs52 constant(const Scalar &x) {
@@ -137,10 +144,11 @@ struct Field52x8 {
     }
   }
 
-  // t − p where that is non-negative, else t (t normalised, t < 2p).
-  static Field52x8 reduce_once(const __m512i t[5]) {
+  // t − p where that is non-negative, else t (t normalised, t < 2p); with
+  // `twice`, t − 2p else t (t < 4p).
+  static Field52x8 reduce_once(const __m512i t[5], bool twice = false) {
     __m512i d[5];
-    for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(t[j], modulus(j));
+    for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(t[j], twice ? twice_modulus(j) : modulus(j));
     normalize(d);
     const __mmask8 negative = _mm512_cmplt_epi64_mask(d[4], _mm512_setzero_si512());
     Field52x8 r;
@@ -170,6 +178,31 @@ struct Field52x8 {
     return r;
   }
 
+  // Lazy forms for chains of additions and products that reduce only at
+  // their end (the NTT's butterflies): values stay in [0, 2p) instead of
+  // [0, p), and a product's result, below a·b/2^260 + p, needs no final
+  // subtraction when a < 4p and b < 2p (p < 2^254: below 1.125p).
+  Field52x8 add_2p(const Field52x8 &b) const {  // a, b < 2p: a + b mod 2p
+    __m512i t[5];
+    for (int j = 0; j < 5; ++j) t[j] = _mm512_add_epi64(l[j], b.l[j]);
+    normalize(t);
+    return reduce_once(t, true);
+  }
+  Field52x8 sub_2p(const Field52x8 &b) const { return reduce_once(sub_lazy_2p(b).l, true); }  // in [0, 2p)
+  Field52x8 sub_lazy_2p(const Field52x8 &b) const {  // a − b + 2p, in (0, 4p): a product's operand
+    __m512i d[5];
+    for (int j = 0; j < 5; ++j) d[j] = _mm512_add_epi64(_mm512_sub_epi64(l[j], b.l[j]), twice_modulus(j));
+    normalize(d);
+    Field52x8 r;
+    for (int j = 0; j < 5; ++j) r.l[j] = d[j];
+    return r;
+  }
+  Field52x8 mul_lazy(const Field52x8 &b) const {  // this < 4p, b < 2p: the product, below 2p
+    Field52x8 r;
+    products<1, false>({this}, {&b}, {&r});
+    return r;
+  }
+
   // Montgomery product, operand scanning over b's limbs: each row adds a·b_i
   // and m·p (m making the low limb vanish) and shifts one limb down.
   Field52x8 operator*(const Field52x8 &b) const {
@@ -182,7 +215,7 @@ struct Field52x8 {
   // waits on its rows' chain (m needs the row's low limb, the next row the
   // shifted carry); K of them keep the multipliers busy meanwhile. Outputs
   // may be inputs: they are written after every input is read.
-  template <int K>
+  template <int K, bool reduce = true>
   static void products(const Field52x8 *const (&a)[K], const Field52x8 *const (&b)[K], Field52x8 *const (&out)[K]) {
     const __m512i zero = _mm512_setzero_si512();
     const __m512i inv = _mm512_set1_epi64((long long)(Params::inv() & ((1ULL << 52) - 1)));
@@ -210,7 +243,11 @@ struct Field52x8 {
     }
     for (int k = 0; k < K; ++k) {
       normalize(t[k]);
-      *out[k] = reduce_once(t[k]);
+      if (reduce) {
+        *out[k] = reduce_once(t[k]);
+      } else {
+        for (int j = 0; j < 5; ++j) out[k]->l[j] = t[k][j];
+      }
     }
   }
 
