@@ -258,15 +258,22 @@ struct ScalarArith {
   using K = Fr;
   static const Constants<K> &consts(const Instance &in) { return in; }
   static E k(const K &c) { return c; }
+  static E add(const E &a, const E &b) { return a + b; }
+  static E mul(const E &a, const E &b) { return a * b; }
 };
 
 #ifdef GAL_FIELD52X8
-// IFMA arithmetic: eight states per lane.
+// IFMA arithmetic: eight states per lane. States stay in [0, 2p) through the
+// permutation (Field52x8's lazy forms: a product's result needs no final
+// subtraction) and are reduced once, when the hash is stored. Constants are
+// below p.
 struct VectorArith {
   using E = Field52x8<bn254::FrParams>;
   using K = Limbs52;
   static const Constants<K> &consts(const Instance &in) { return in.v; }
   static E k(const K &c) { return E::broadcast(c); }
+  static E add(const E &a, const E &b) { return a.add_2p(b); }
+  static E mul(const E &a, const E &b) { return a.mul_lazy(b); }
 };
 #endif
 
@@ -283,14 +290,14 @@ struct Lanes {
     E x[kMaxArity + 1][L], x2[kMaxArity + 1][L];
     for (int i = 0; i < t; ++i) {
       const E ci = A::k(c[i]);
-      for (int l = 0; l < L; ++l) x[i][l] = s[i][l] + ci;
+      for (int l = 0; l < L; ++l) x[i][l] = A::add(s[i][l], ci);
     }
     for (int i = 0; i < t; ++i)
-      for (int l = 0; l < L; ++l) x2[i][l] = x[i][l].sqr();
+      for (int l = 0; l < L; ++l) x2[i][l] = A::mul(x[i][l], x[i][l]);
     for (int i = 0; i < t; ++i)
-      for (int l = 0; l < L; ++l) x2[i][l] = x2[i][l].sqr();
+      for (int l = 0; l < L; ++l) x2[i][l] = A::mul(x2[i][l], x2[i][l]);
     for (int i = 0; i < t; ++i)
-      for (int l = 0; l < L; ++l) x[i][l] = x2[i][l] * x[i][l];  // x^5
+      for (int l = 0; l < L; ++l) x[i][l] = A::mul(x2[i][l], x[i][l]);  // x^5
     mix(k.m.data(), x, t);
   }
 
@@ -300,10 +307,10 @@ struct Lanes {
       const typename A::K *row = &mat[i * t];
       E acc[L];
       const E r0 = A::k(row[0]);
-      for (int l = 0; l < L; ++l) acc[l] = r0 * x[0][l];
+      for (int l = 0; l < L; ++l) acc[l] = A::mul(r0, x[0][l]);
       for (int j = 1; j < t; ++j) {
         const E rj = A::k(row[j]);
-        for (int l = 0; l < L; ++l) acc[l] += rj * x[j][l];
+        for (int l = 0; l < L; ++l) acc[l] = A::add(acc[l], A::mul(rj, x[j][l]));
       }
       for (int l = 0; l < L; ++l) s[i][l] = acc[l];
     }
@@ -321,9 +328,12 @@ struct Lanes {
       E x[kMaxArity + 1][L];
       for (int i = 0; i < t; ++i) {
         const E ci = A::k(c[i]);
-        for (int l = 0; l < L; ++l) x[i][l] = s[i][l] + ci;
+        for (int l = 0; l < L; ++l) x[i][l] = A::add(s[i][l], ci);
       }
-      for (int l = 0; l < L; ++l) x[0][l] = x[0][l].sqr().sqr() * x[0][l];
+      for (int l = 0; l < L; ++l) {
+        const E x2 = A::mul(x[0][l], x[0][l]);
+        x[0][l] = A::mul(A::mul(x2, x2), x[0][l]);
+      }
       mix(k.m.data(), x, t);
     }
   }
@@ -342,19 +352,19 @@ struct Lanes {
       // dependency chains overlap.
       E x0[L], x2[L], acc[L];
       const E pc = A::k(k.partial_c[r]);
-      for (int l = 0; l < L; ++l) x0[l] = s[0][l] + pc;
-      for (int l = 0; l < L; ++l) x2[l] = x0[l].sqr();
-      for (int l = 0; l < L; ++l) x2[l] = x2[l].sqr();
-      for (int l = 0; l < L; ++l) x0[l] = x2[l] * x0[l];
+      for (int l = 0; l < L; ++l) x0[l] = A::add(s[0][l], pc);
+      for (int l = 0; l < L; ++l) x2[l] = A::mul(x0[l], x0[l]);
+      for (int l = 0; l < L; ++l) x2[l] = A::mul(x2[l], x2[l]);
+      for (int l = 0; l < L; ++l) x0[l] = A::mul(x2[l], x0[l]);
       const E e0 = A::k(e[0]);
-      for (int l = 0; l < L; ++l) acc[l] = e0 * x0[l];
+      for (int l = 0; l < L; ++l) acc[l] = A::mul(e0, x0[l]);
       for (int j = 1; j < t; ++j) {
         const E ej = A::k(e[j]);
-        for (int l = 0; l < L; ++l) acc[l] += ej * s[j][l];
+        for (int l = 0; l < L; ++l) acc[l] = A::add(acc[l], A::mul(ej, s[j][l]));
       }
       for (int i = 1; i < t; ++i) {
         const E ei = A::k(e[u + i]);
-        for (int l = 0; l < L; ++l) s[i][l] += ei * x0[l];
+        for (int l = 0; l < L; ++l) s[i][l] = A::add(s[i][l], A::mul(ei, x0[l]));
       }
       for (int l = 0; l < L; ++l) s[0][l] = acc[l];
     }
@@ -362,8 +372,8 @@ struct Lanes {
       E y[kMaxArity];
       for (int i = 0; i < u; ++i) {
         const typename A::K *row = &k.tail[i * u];
-        E acc = A::k(row[0]) * s[1][l];
-        for (int j = 1; j < u; ++j) acc += A::k(row[j]) * s[j + 1][l];
+        E acc = A::mul(A::k(row[0]), s[1][l]);
+        for (int j = 1; j < u; ++j) acc = A::add(acc, A::mul(A::k(row[j]), s[j + 1][l]));
         y[i] = acc;
       }
       for (int i = 0; i < u; ++i) s[i + 1][l] = y[i];
