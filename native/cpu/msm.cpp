@@ -249,8 +249,9 @@ void flush_vector(Scratch &s, size_t count) {
     s.vnum[v] = num, s.vax[v] = x1, s.vay[v] = y1, s.vpx[v] = x2;
     s.vinf[v] = inf;
     s.vprefix[v] = acc;
-    acc = acc * s.vden[v];
+    acc = acc.mul_lazy(s.vden[v]);
   }
+  acc = acc.reduced();
   // Invert the eight chain totals with one scalar inversion.
   Fq total[8], scratch[8];
   Fq *tp[8];
@@ -276,18 +277,18 @@ void flush_vector(Scratch &s, size_t count) {
   size_t v = nv;
   if (v % 2) {  // the last vector alone
     --v;
-    const V inv_den = inv * s.vprefix[v];
-    inv = inv * s.vden[v];
-    const V lambda = s.vnum[v] * inv_den;
+    const V inv_den = inv.mul_lazy(s.vprefix[v]);
+    inv = inv.mul_lazy(s.vden[v]);
+    const V lambda = s.vnum[v].mul_lazy(inv_den);
     const V x3 = lambda.sqr() - s.vax[v] - s.vpx[v];
     write(v, x3, lambda * (s.vax[v] - x3) - s.vay[v]);
   }
   for (; v > 0; v -= 2) {
     const size_t a = v - 1, b = v - 2;
     V inv_a, inv_b, lambda_a, lambda_b, sq_a, sq_b, y_a, y_b;
-    V::products<2>({&inv, &inv}, {&s.vprefix[a], &s.vden[a]}, {&inv_a, &inv});
-    V::products<2>({&inv, &inv}, {&s.vprefix[b], &s.vden[b]}, {&inv_b, &inv});
-    V::products<2>({&s.vnum[a], &s.vnum[b]}, {&inv_a, &inv_b}, {&lambda_a, &lambda_b});
+    V::products<2, false>({&inv, &inv}, {&s.vprefix[a], &s.vden[a]}, {&inv_a, &inv});
+    V::products<2, false>({&inv, &inv}, {&s.vprefix[b], &s.vden[b]}, {&inv_b, &inv});
+    V::products<2, false>({&s.vnum[a], &s.vnum[b]}, {&inv_a, &inv_b}, {&lambda_a, &lambda_b});
     V::products<2>({&lambda_a, &lambda_b}, {&lambda_a, &lambda_b}, {&sq_a, &sq_b});
     const V x3_a = sq_a - s.vax[a] - s.vpx[a], x3_b = sq_b - s.vax[b] - s.vpx[b];
     const V dx_a = s.vax[a] - x3_a, dx_b = s.vax[b] - x3_b;

@@ -202,6 +202,7 @@ struct Field52x8 {
     products<1, false>({this}, {&b}, {&r});
     return r;
   }
+  Field52x8 reduced() const { return reduce_once(l); }  // below 2p → below p
 
   // Montgomery product, operand scanning over b's limbs: each row adds a·b_i
   // and m·p (m making the low limb vanish) and shifts one limb down.
