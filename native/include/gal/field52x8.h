@@ -146,7 +146,8 @@ struct Field52x8 {
 
   // t − p where that is non-negative, else t (t normalised, t < 2p); with
   // `twice`, t − 2p else t (t < 4p).
-  static Field52x8 reduce_once(const __m512i t[5], bool twice = false) {
+  template <bool twice = false>
+  static Field52x8 reduce_once(const __m512i t[5]) {
     __m512i d[5];
     for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(t[j], twice ? twice_modulus(j) : modulus(j));
     normalize(d);
@@ -186,9 +187,9 @@ struct Field52x8 {
     __m512i t[5];
     for (int j = 0; j < 5; ++j) t[j] = _mm512_add_epi64(l[j], b.l[j]);
     normalize(t);
-    return reduce_once(t, true);
+    return reduce_once<true>(t);
   }
-  Field52x8 sub_2p(const Field52x8 &b) const { return reduce_once(sub_lazy_2p(b).l, true); }  // in [0, 2p)
+  Field52x8 sub_2p(const Field52x8 &b) const { return reduce_once<true>(sub_lazy_2p(b).l); }  // in [0, 2p)
   Field52x8 sub_lazy_2p(const Field52x8 &b) const {  // a − b + 2p, in (0, 4p): a product's operand
     __m512i d[5];
     for (int j = 0; j < 5; ++j) d[j] = _mm512_add_epi64(_mm512_sub_epi64(l[j], b.l[j]), twice_modulus(j));
