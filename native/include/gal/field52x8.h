@@ -180,7 +180,8 @@ struct Field52x8 {
   }
 
   // Lazy forms for chains of additions and products that reduce only at
-  // their end (the NTT's butterflies): values stay in [0, 2p) instead of
+  // their end (the NTT's butterflies, the Poseidon permutation, the MSM
+  // batch's inverse chains): values stay in [0, 2p) instead of
   // [0, p), and a product's result, below a·b/2^260 + p, needs no final
   // subtraction when a < 4p and b < 2p (p < 2^254: below 1.125p).
   Field52x8 add_2p(const Field52x8 &b) const {  // a, b < 2p: a + b mod 2p
@@ -216,7 +217,8 @@ struct Field52x8 {
   // K independent products with their instructions interleaved. One product
   // waits on its rows' chain (m needs the row's low limb, the next row the
   // shifted carry); K of them keep the multipliers busy meanwhile. Outputs
-  // may be inputs: they are written after every input is read.
+  // may be inputs: they are written after every input is read. Without
+  // `reduce` they are left below 2p, as mul_lazy's.
   template <int K, bool reduce = true>
   static void products(const Field52x8 *const (&a)[K], const Field52x8 *const (&b)[K], Field52x8 *const (&out)[K]) {
     const __m512i zero = _mm512_setzero_si512();
