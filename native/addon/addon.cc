@@ -113,6 +113,29 @@ Napi::Value Montgomery(const Napi::CallbackInfo &info) {
   });
 }
 
+// frMulSub(a, b, c | null, threads) → Promise<Buffer>: a_i·b_i − c_i over Fr
+Napi::Value FrMulSub(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    auto a = bytes_arg(info, 0, "a", 32);
+    auto b = bytes_arg(info, 1, "b", 32);
+    std::vector<Napi::Object> keep{a, b};
+    const uint8_t *c = nullptr;
+    if (!info[2].IsNull() && !info[2].IsUndefined()) {
+      auto cv = bytes_arg(info, 2, "c", 32);
+      if (cv.ElementLength() != a.ElementLength()) throw BadArgument{"Expected as many values in c as in a"};
+      c = cv.Data();
+      keep.push_back(cv);
+    }
+    if (b.ElementLength() != a.ElementLength()) throw BadArgument{"Expected as many values in b as in a"};
+    unsigned threads = uint_arg(info, 3, "threads");
+    size_t count = a.ElementLength() / 32;
+    const uint8_t *pa = a.Data(), *pb = b.Data();
+    return new KernelWorker(info.Env(), "galactic:fr-mul-sub", keep, count * 32, [=](uint8_t *out) {
+      return gal::cpu::fr_mul_sub(pa, pb, c, out, count, threads);
+    });
+  });
+}
+
 // fieldMulCost(field, iterations) → Promise<Uint8Array(8)>: a float64, ns per multiplication
 Napi::Value FieldMulCost(const Napi::CallbackInfo &info) {
   return run(info, [&] {
@@ -165,6 +188,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poseidon", Napi::Function::New(env, Poseidon));
   exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));
   exports.Set("montgomery", Napi::Function::New(env, Montgomery));
+  exports.Set("frMulSub", Napi::Function::New(env, FrMulSub));
   exports.Set("fieldMulCost", Napi::Function::New(env, FieldMulCost));
   exports.Set("msmWindowBits", Napi::Function::New(env, MsmWindowBits));
   exports.Set("poseidonConstants", Napi::Function::New(env, PoseidonConstants));

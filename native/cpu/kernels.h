@@ -58,6 +58,10 @@ Status poseidon_merkle_root(const uint8_t *leaves, size_t n, uint8_t *out, unsig
 Status montgomery_convert(char field, bool to_montgomery, const uint8_t *in, uint8_t *out, size_t count,
                           unsigned threads);
 
+// out_i = a_i·b_i − c_i over BN254 Fr for count elements (c may be null:
+// the product alone), 32 canonical bytes each in and out.
+Status fr_mul_sub(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out, size_t count, unsigned threads);
+
 // Nanoseconds per Montgomery multiplication in Fq ('q') or Fr ('r'), timed
 // over `iterations` rounds of four independent chains on one thread; 'v':
 // per lane of the eight-lane IFMA Fr arithmetic (0 where the CPU lacks it).

@@ -17,6 +17,7 @@ export interface CpuAddon {
   poseidon(inputs: Uint8Array, arity: number, threads: number): Promise<Uint8Array>;
   poseidonMerkleRoot(leaves: Uint8Array, threads: number): Promise<Uint8Array>;
   montgomery(field: 'q' | 'r', toMontgomery: boolean, values: Uint8Array, threads: number): Promise<Uint8Array>;
+  frMulSub(a: Uint8Array, b: Uint8Array, c: Uint8Array | null, threads: number): Promise<Uint8Array>;
   fieldMulCost(field: 'q' | 'r' | 'v', iterations: number): Promise<Uint8Array>;
   msmWindowBits(n: number): number;
   /** partial: the optimised partial rounds (partial_c ‖ sparse ‖ tail ‖ after_c), empty when unavailable. */

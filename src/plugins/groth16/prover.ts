@@ -2,7 +2,8 @@
  * A Groth16 prover over BN254 for snarkjs proving keys, on our kernels:
  * the three inverse NTTs, three coset NTTs, four G1 MSMs, the G2 MSM and
  * the blinding (as small MSMs) run through `loadKernels`; a backend without
- * a G2 MSM borrows the CPU backend's. Output is snarkjs's proof.json / public.json format.
+ * a G2 MSM borrows the CPU backend's, and the pointwise products run on the
+ * CPU addon (`mulSubFr`). Output is snarkjs's proof.json / public.json format.
  *
  * The quotient is evaluated on the odd 2n-th roots of unity (the coset
  * ω_2n·H): A, B, C are interpolated from their values on H and re-evaluated
@@ -12,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { GalacticError } from '../../errors.js';
 import { rootOfUnity } from '../../kernels/bigint.js';
-import { R, encodeFields, fromMontgomery, loadKernels, readField, writeField, type Kernels } from '../../kernels/index.js';
+import { R, encodeFields, fromMontgomery, loadKernels, mulSubFr, readField, type Kernels } from '../../kernels/index.js';
 import { leBigint, readZkey, type Zkey } from './files.js';
 
 const randomScalar = () => (leBigint(randomBytes(48)) % (R - 1n)) + 1n;
@@ -93,15 +94,15 @@ export class Groth16Prover {
       const target = c.matrix === 0 ? a : b;
       target[c.constraint] = (target[c.constraint]! + c.value * w[c.signal]!) % R;
     }
-    const c = a.map((x, i) => (x * b[i]!) % R);
+    const aH = encodeFields(a), bH = encodeFields(b);
+    const cH = await mulSubFr(aH, bH);
     progress(0.1);
 
     // Each of A, B, C: interpolate, then evaluate on the odd coset ω_2n·H.
     const shift = rootOfUnity(Math.log2(n) + 1);
-    const odd = async (values: bigint[]) => k.ntt(await k.ntt(encodeFields(values), { inverse: true }), { coset: shift });
-    const [ao, bo, co] = [await odd(a), await odd(b), await odd(c)];
-    const h = new Uint8Array(n * 32);
-    for (let i = 0; i < n; i++) writeField((((readField(ao, i * 32) * readField(bo, i * 32) - readField(co, i * 32)) % R) + R) % R, h, i * 32);
+    const odd = async (values: Uint8Array) => k.ntt(await k.ntt(values, { inverse: true }), { coset: shift });
+    const [ao, bo, co] = [await odd(aH), await odd(bH), await odd(cH)];
+    const h = await mulSubFr(ao, bo, co);
     progress(0.35);
 
     const privateScalars = witness.subarray((zk.nPublic + 1) * 32);
