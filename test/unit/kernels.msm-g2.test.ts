@@ -55,6 +55,16 @@ describe('msmG2 (cpu) against @noble/curves', () => {
     expect((await kernels.msmG2!(new Uint8Array(0), new Uint8Array(0))).length).toBe(128);
   });
 
+  it('skewed scalars: all equal, and mostly zero (deferred additions and their overflow)', async () => {
+    const points = Array.from({ length: 24 }, () => G2.BASE.multiply(rand() || 1n));
+    const many = Array.from({ length: 600 }, (_, i) => points[i % 24]!);
+    const s = rand();
+    for (const scalars of [many.map(() => s), many.map((_, i) => (i % 50 === 0 ? rand() : 0n))]) {
+      const got = decode(await kernels.msmG2!(encode(many), encodeScalars(scalars)));
+      expect(got.equals(reference(many, scalars))).toBe(true);
+    }
+  });
+
   it('rejects bad input with the same codes as G1', async () => {
     const good = encode([G2.BASE]);
     const one = encodeScalars([1n]);
