@@ -9,7 +9,7 @@
         "native/cpu/ntt.cpp",
         "native/cpu/poseidon.cpp",
         "native/cpu/montgomery.cpp",
-        "native/cpu/pointwise.cpp",
+        "native/cpu/arithmetic.cpp",
         "native/cpu/calibrate.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/include"],

@@ -136,6 +136,24 @@ Napi::Value FrMulSub(const Napi::CallbackInfo &info) {
   });
 }
 
+// frSparseMul(records, vector, rows, matrices) → Promise<Buffer(matrices·rows·32)>
+Napi::Value FrSparseMul(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    auto records = bytes_arg(info, 0, "records", gal::cpu::kSparseRecordBytes);
+    auto vector = bytes_arg(info, 1, "vector", 32);
+    if (!info[2].IsNumber()) throw BadArgument{"Expected a number for rows"};
+    const double rows_arg = info[2].As<Napi::Number>().DoubleValue();
+    if (!(rows_arg >= 0 && rows_arg <= double(1 << 28)) || rows_arg != (double)(size_t)rows_arg)
+      throw BadArgument{"Expected rows from 0 to 2^28"};
+    const size_t rows = (size_t)rows_arg;
+    unsigned matrices = uint_arg(info, 3, "matrices");
+    const uint8_t *r = records.Data(), *v = vector.Data();
+    size_t count = records.ElementLength() / gal::cpu::kSparseRecordBytes, length = vector.ElementLength() / 32;
+    return new KernelWorker(info.Env(), "galactic:fr-sparse-mul", {records, vector}, (size_t)matrices * rows * 32,
+                            [=](uint8_t *out) { return gal::cpu::fr_sparse_mul(r, count, v, length, rows, matrices, out); });
+  });
+}
+
 // fieldMulCost(field, iterations) → Promise<Uint8Array(8)>: a float64, ns per multiplication
 Napi::Value FieldMulCost(const Napi::CallbackInfo &info) {
   return run(info, [&] {
@@ -189,6 +207,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));
   exports.Set("montgomery", Napi::Function::New(env, Montgomery));
   exports.Set("frMulSub", Napi::Function::New(env, FrMulSub));
+  exports.Set("frSparseMul", Napi::Function::New(env, FrSparseMul));
   exports.Set("fieldMulCost", Napi::Function::New(env, FieldMulCost));
   exports.Set("msmWindowBits", Napi::Function::New(env, MsmWindowBits));
   exports.Set("poseidonConstants", Napi::Function::New(env, PoseidonConstants));

@@ -62,6 +62,15 @@ Status montgomery_convert(char field, bool to_montgomery, const uint8_t *in, uin
 // the product alone), 32 canonical bytes each in and out.
 Status fr_mul_sub(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out, size_t count, unsigned threads);
 
+// Sparse matrices times a vector over BN254 Fr: out[m·rows + i] = Σ value ·
+// vector[column] over the records of matrix m and row i (zero where none).
+// A record is kSparseRecordBytes: matrix, row and column as little-endian
+// u32, then the value (32 canonical bytes), as a snarkjs .zkey's
+// coefficients section lays them out (its values in another form).
+constexpr size_t kSparseRecordBytes = 44;
+Status fr_sparse_mul(const uint8_t *records, size_t count, const uint8_t *vector, size_t length, size_t rows,
+                     unsigned matrices, uint8_t *out);
+
 // Nanoseconds per Montgomery multiplication in Fq ('q') or Fr ('r'), timed
 // over `iterations` rounds of four independent chains on one thread; 'v':
 // per lane of the eight-lane IFMA Fr arithmetic (0 where the CPU lacks it).

@@ -83,6 +83,6 @@ export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
 export type { BackendChoice, BackendName, CallOptions, FieldName, Kernels, LoadOptions, MsmOptions, NttOptions } from './types.js';
 export * from './encoding.js';
 export { fromMontgomery, toMontgomery } from './montgomery.js';
-export { mulSubFr } from './pointwise.js';
+export { SPARSE_RECORD_BYTES, mulSubFr, sparseMulFr } from './arithmetic.js';
 export { COSET_GENERATOR } from './validate.js';
 export { cudaRuntime, isCudaKernels, type CudaDevice, type CudaKernels, type ResidentPoints } from './cuda.js';

@@ -18,6 +18,7 @@ export interface CpuAddon {
   poseidonMerkleRoot(leaves: Uint8Array, threads: number): Promise<Uint8Array>;
   montgomery(field: 'q' | 'r', toMontgomery: boolean, values: Uint8Array, threads: number): Promise<Uint8Array>;
   frMulSub(a: Uint8Array, b: Uint8Array, c: Uint8Array | null, threads: number): Promise<Uint8Array>;
+  frSparseMul(records: Uint8Array, vector: Uint8Array, rows: number, matrices: number): Promise<Uint8Array>;
   fieldMulCost(field: 'q' | 'r' | 'v', iterations: number): Promise<Uint8Array>;
   msmWindowBits(n: number): number;
   /** partial: the optimised partial rounds (partial_c ‖ sparse ‖ tail ‖ after_c), empty when unavailable. */

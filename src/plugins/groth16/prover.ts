@@ -2,8 +2,8 @@
  * A Groth16 prover over BN254 for snarkjs proving keys, on our kernels:
  * the three inverse NTTs, three coset NTTs, four G1 MSMs, the G2 MSM and
  * the blinding (as small MSMs) run through `loadKernels`; a backend without
- * a G2 MSM borrows the CPU backend's, and the pointwise products run on the
- * CPU addon (`mulSubFr`). Output is snarkjs's proof.json / public.json format.
+ * a G2 MSM borrows the CPU backend's, and the sparse and pointwise products
+ * run on the CPU addon (`sparseMulFr`, `mulSubFr`). Output is snarkjs's proof.json / public.json format.
  *
  * The quotient is evaluated on the odd 2n-th roots of unity (the coset
  * ω_2n·H): A, B, C are interpolated from their values on H and re-evaluated
@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { GalacticError } from '../../errors.js';
 import { rootOfUnity } from '../../kernels/bigint.js';
-import { R, encodeFields, fromMontgomery, loadKernels, mulSubFr, readField, type Kernels } from '../../kernels/index.js';
+import { R, SPARSE_RECORD_BYTES, encodeFields, fromMontgomery, loadKernels, mulSubFr, readField, sparseMulFr, type Kernels } from '../../kernels/index.js';
 import { leBigint, readZkey, type Zkey } from './files.js';
 
 const randomScalar = () => (leBigint(randomBytes(48)) % (R - 1n)) + 1n;
@@ -28,18 +28,12 @@ export interface SnarkjsProof {
   curve: 'bn128';
 }
 
-interface Coef {
-  matrix: number;
-  constraint: number;
-  signal: number;
-  value: bigint;
-}
-
 export class Groth16Prover {
   private constructor(
     readonly zkey: Zkey,
     private readonly kernels: Kernels,
-    private readonly coefs: Coef[],
+    /** The key's coefficients as sparseMulFr records (values canonical). */
+    private readonly coefs: Uint8Array,
     /** The backend's G2 MSM, or the CPU backend's. */
     private readonly msmG2: NonNullable<Kernels['msmG2']>,
     /** Bases and key points in standard form, as the MSM kernels take them (G1: 64 bytes, G2: 128). */
@@ -57,13 +51,15 @@ export class Groth16Prover {
     for (let i = 0; i < n; i++) packed.set(zk.coefs.subarray(4 + i * 44 + 12, 4 + i * 44 + 44), i * 32);
     const values = await fromMontgomery(await fromMontgomery(packed, 'r'), 'r');
     const view = new DataView(zk.coefs.buffer, zk.coefs.byteOffset, zk.coefs.byteLength);
-    const coefs: Coef[] = [];
+    // The same records with canonical values, as sparseMulFr takes them.
+    const coefs = new Uint8Array(n * SPARSE_RECORD_BYTES);
     for (let i = 0; i < n; i++) {
       const at = 4 + i * 44;
-      const coef = { matrix: view.getUint32(at, true), constraint: view.getUint32(at + 4, true), signal: view.getUint32(at + 8, true), value: readField(values, i * 32) };
-      if (coef.matrix > 1 || coef.constraint >= zk.domainSize || coef.signal >= zk.nVars)
+      const matrix = view.getUint32(at, true), constraint = view.getUint32(at + 4, true), signal = view.getUint32(at + 8, true);
+      if (matrix > 1 || constraint >= zk.domainSize || signal >= zk.nVars)
         throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a valid .zkey file but coefficient ${i} points outside the circuit`);
-      coefs.push(coef);
+      coefs.set(zk.coefs.subarray(at, at + 12), i * SPARSE_RECORD_BYTES);
+      coefs.set(values.subarray(i * 32, i * 32 + 32), i * SPARSE_RECORD_BYTES + 12);
     }
     const vk = {
       alpha1: await std(zk.alpha1),
@@ -89,12 +85,8 @@ export class Groth16Prover {
     }
 
     // A and B on H from the sparse matrices; C = A·B pointwise.
-    const a = new Array<bigint>(n).fill(0n), b = new Array<bigint>(n).fill(0n);
-    for (const c of this.coefs) {
-      const target = c.matrix === 0 ? a : b;
-      target[c.constraint] = (target[c.constraint]! + c.value * w[c.signal]!) % R;
-    }
-    const aH = encodeFields(a), bH = encodeFields(b);
+    const ab = await sparseMulFr(this.coefs, witness, n, 2);
+    const aH = ab.subarray(0, n * 32), bH = ab.subarray(n * 32);
     const cH = await mulSubFr(aH, bH);
     progress(0.1);
 
