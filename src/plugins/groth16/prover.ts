@@ -3,7 +3,8 @@
  * the three inverse NTTs, three coset NTTs, four G1 MSMs, the G2 MSM and
  * the blinding (as small MSMs) run through `loadKernels`; a backend without
  * a G2 MSM borrows the CPU backend's, and the sparse and pointwise products
- * run on the CPU addon (`sparseMulFr`, `mulSubFr`). Output is snarkjs's proof.json / public.json format.
+ * run on the CPU addon (`sparseMulFr`, `mulSubFr`). Output is snarkjs's
+ * proof.json / public.json format.
  *
  * The quotient is evaluated on the odd 2n-th roots of unity (the coset
  * ω_2n·H): A, B, C are interpolated from their values on H and re-evaluated
