@@ -41,15 +41,14 @@ struct Field52x8 {
   __m512i l[5];
 
   static __m512i mask() { return _mm512_set1_epi64((long long)((1ULL << 52) - 1)); }
+  // Limb j of p, or of 2p (p < 2^254: 2p still fits the four words split52 reads).
+  template <bool twice = false>
   static __m512i modulus(int j) {
-    const u64 p[4] = {Params::modulus(0), Params::modulus(1), Params::modulus(2), Params::modulus(3)};
-    return _mm512_set1_epi64((long long)split52(p).l[j]);
-  }
-  // Limb j of 2p (p < 2^254: 2p still fits the four words split52 reads).
-  static __m512i twice_modulus(int j) {
-    const u64 p[4] = {Params::modulus(0) << 1, (Params::modulus(1) << 1) | (Params::modulus(0) >> 63),
-                      (Params::modulus(2) << 1) | (Params::modulus(1) >> 63),
-                      (Params::modulus(3) << 1) | (Params::modulus(2) >> 63)};
+    u64 p[4] = {Params::modulus(0), Params::modulus(1), Params::modulus(2), Params::modulus(3)};
+    if (twice) {
+      for (int i = 3; i > 0; --i) p[i] = (p[i] << 1) | (p[i - 1] >> 63);
+      p[0] <<= 1;
+    }
     return _mm512_set1_epi64((long long)split52(p).l[j]);
   }
 
@@ -149,7 +148,7 @@ struct Field52x8 {
   template <bool twice = false>
   static Field52x8 reduce_once(const __m512i t[5]) {
     __m512i d[5];
-    for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(t[j], twice ? twice_modulus(j) : modulus(j));
+    for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(t[j], modulus<twice>(j));
     normalize(d);
     const __mmask8 negative = _mm512_cmplt_epi64_mask(d[4], _mm512_setzero_si512());
     Field52x8 r;
@@ -170,9 +169,13 @@ struct Field52x8 {
   // a − b + p, normalised but not reduced: in [1, 2p), which the product
   // accepts as an operand (its result is reduced). Saves the select of a
   // full subtraction where the difference only feeds a product.
-  Field52x8 sub_lazy(const Field52x8 &b) const {
+  Field52x8 sub_lazy(const Field52x8 &b) const { return plus_modulus_minus<false>(b); }
+
+  // a − b + p (or + 2p), normalised.
+  template <bool twice>
+  Field52x8 plus_modulus_minus(const Field52x8 &b) const {
     __m512i d[5];
-    for (int j = 0; j < 5; ++j) d[j] = _mm512_add_epi64(_mm512_sub_epi64(l[j], b.l[j]), modulus(j));
+    for (int j = 0; j < 5; ++j) d[j] = _mm512_add_epi64(_mm512_sub_epi64(l[j], b.l[j]), modulus<twice>(j));
     normalize(d);
     Field52x8 r;
     for (int j = 0; j < 5; ++j) r.l[j] = d[j];
@@ -191,14 +194,7 @@ struct Field52x8 {
     return reduce_once<true>(t);
   }
   Field52x8 sub_2p(const Field52x8 &b) const { return reduce_once<true>(sub_lazy_2p(b).l); }  // in [0, 2p)
-  Field52x8 sub_lazy_2p(const Field52x8 &b) const {  // a − b + 2p, in (0, 4p): a product's operand
-    __m512i d[5];
-    for (int j = 0; j < 5; ++j) d[j] = _mm512_add_epi64(_mm512_sub_epi64(l[j], b.l[j]), twice_modulus(j));
-    normalize(d);
-    Field52x8 r;
-    for (int j = 0; j < 5; ++j) r.l[j] = d[j];
-    return r;
-  }
+  Field52x8 sub_lazy_2p(const Field52x8 &b) const { return plus_modulus_minus<true>(b); }  // in (0, 4p): a product's operand
   Field52x8 mul_lazy(const Field52x8 &b) const {  // this < 4p, b < 2p: the product, below 2p
     Field52x8 r;
     products<1, false>({this}, {&b}, {&r});
