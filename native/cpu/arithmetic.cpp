@@ -25,8 +25,7 @@ Status fr_mul_sub(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t 
       std::memcpy(y.v, b + 32 * i, 32);
       if (c) std::memcpy(z.v, c + 32 * i, 32);
       if (!Fr::limbs_below_modulus(x.v) || !Fr::limbs_below_modulus(y.v) || !Fr::limbs_below_modulus(z.v)) {
-        size_t cur = bad.load();
-        while (i < cur && !bad.compare_exchange_weak(cur, i)) {}
+        keep_lowest(bad, i);
         continue;
       }
       // Montgomery products of raw values: (x·R²)/R = x·R, then (x·R)·y/R =

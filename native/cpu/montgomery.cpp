@@ -18,8 +18,7 @@ Status convert(bool to_montgomery, const uint8_t *in, uint8_t *out, size_t count
       u64 l[4];
       std::memcpy(l, in + 32 * i, 32);
       if (!F::limbs_below_modulus(l)) {
-        size_t cur = bad.load();
-        while (i < cur && !bad.compare_exchange_weak(cur, i)) {}
+        keep_lowest(bad, i);
         continue;
       }
       F x{{l[0], l[1], l[2], l[3]}};

@@ -570,29 +570,25 @@ void load_points_vector(const uint8_t *points, size_t lo, size_t hi, G1Affine *m
 Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, bool vector,
                    G1Affine *mont) {
   std::atomic<size_t> bad_point{n}, bad_scalar{n}, off_curve{n};
-  auto lower = [](std::atomic<size_t> &slot, size_t i) {
-    size_t cur = slot.load();
-    while (i < cur && !slot.compare_exchange_weak(cur, i)) {}
-  };
   parallel_range(n, threads, 4096, [&](size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; ++i) {
       u64 k[4];
       std::memcpy(k, scalars + 32 * i, 32);
-      if (!bn254::Fr::limbs_below_modulus(k)) lower(bad_scalar, i);
+      if (!bn254::Fr::limbs_below_modulus(k)) keep_lowest(bad_scalar, i);
     }
 #ifdef GAL_FIELD52X8
     if (vector)
-      return load_points_vector(points, lo, hi, mont, [&](size_t i) { lower(bad_point, i); },
-                                [&](size_t i) { lower(off_curve, i); });
+      return load_points_vector(points, lo, hi, mont, [&](size_t i) { keep_lowest(bad_point, i); },
+                                [&](size_t i) { keep_lowest(off_curve, i); });
 #endif
     for (size_t i = lo; i < hi; ++i) {
       const uint8_t *p = points + 64 * i;
       G1Affine &a = mont[i];
       if (!Fq::from_bytes(p, a.x) || !Fq::from_bytes(p + 32, a.y)) {
-        lower(bad_point, i);
+        keep_lowest(bad_point, i);
         a = G1Affine::inf();
       } else if (!a.on_curve()) {
-        lower(off_curve, i);
+        keep_lowest(off_curve, i);
       }
     }
   });

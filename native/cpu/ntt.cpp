@@ -346,8 +346,7 @@ Status ntt_x8(const uint8_t *in, uint8_t *out, size_t n, int log, bool inverse, 
       for (int c = 0; c < 8; ++c) {
         std::memcpy(limbs[c], in + 32 * (8 * b + c), 32);
         if (!Fr::limbs_below_modulus(limbs[c])) {
-          size_t i = 8 * b + c, cur = bad.load();
-          while (i < cur && !bad.compare_exchange_weak(cur, i)) {}
+          keep_lowest(bad, 8 * b + c);
           limbs[c][0] = limbs[c][1] = limbs[c][2] = limbs[c][3] = 0;
         }
       }
@@ -446,8 +445,7 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
     for (size_t i = lo; i < hi; ++i) {
       Fr x = raw(in + 32 * i);
       if (!Fr::limbs_below_modulus(x.v)) {
-        size_t cur = bad.load();
-        while (i < cur && !bad.compare_exchange_weak(cur, i)) {}
+        keep_lowest(bad, i);
         continue;
       }
       a[i] = x * p;

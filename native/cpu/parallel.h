@@ -15,6 +15,13 @@ inline unsigned hardware_threads() {
   return n ? n : 1;
 }
 
+// Lowers slot to i where i is smaller: workers that meet bad inputs in any
+// order still report the first one.
+inline void keep_lowest(std::atomic<size_t> &slot, size_t i) {
+  size_t cur = slot.load();
+  while (i < cur && !slot.compare_exchange_weak(cur, i)) {}
+}
+
 // fn(task, worker) is called once for each task in [0, tasks); worker is in
 // [0, threads) so callers can keep per-worker scratch space.
 template <class Fn>

@@ -464,8 +464,7 @@ Status poseidon_hash(const uint8_t *inputs, size_t count, unsigned arity, uint8_
       bool ok = true;
       for (size_t i = 0; i < m * arity; ++i)
         if (!Fr::from_bytes(inputs + 32 * (base * arity + i), x[i])) {
-          size_t idx = base * arity + i, cur = bad.load();
-          while (idx < cur && !bad.compare_exchange_weak(cur, idx)) {}
+          keep_lowest(bad, base * arity + i);
           ok = false;
         }
       if (!ok) continue;
@@ -489,8 +488,7 @@ Status poseidon_merkle_root(const uint8_t *leaves, size_t n, uint8_t *out, unsig
     parallel_range(n, threads, 4096, [&](size_t lo, size_t hi) {
       for (size_t i = lo; i < hi; ++i)
         if (!Fr::from_bytes(leaves + 32 * i, level[i])) {
-          size_t cur = bad.load();
-          while (i < cur && !bad.compare_exchange_weak(cur, i)) {}
+          keep_lowest(bad, i);
         }
     });
     if (bad < n)
