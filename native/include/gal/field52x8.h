@@ -156,11 +156,15 @@ struct Field52x8 {
     return r;
   }
 
-  Field52x8 operator+(const Field52x8 &b) const {
+  Field52x8 operator+(const Field52x8 &b) const { return sum_reduced<false>(b); }
+
+  // a + b, less p (or 2p) where that is non-negative.
+  template <bool twice>
+  Field52x8 sum_reduced(const Field52x8 &b) const {
     __m512i t[5];
     for (int j = 0; j < 5; ++j) t[j] = _mm512_add_epi64(l[j], b.l[j]);
     normalize(t);
-    return reduce_once(t);
+    return reduce_once<twice>(t);
   }
 
   // a − b + p lies in [1, 2p): one conditional subtraction reduces it.
@@ -187,12 +191,7 @@ struct Field52x8 {
   // batch's inverse chains): values stay in [0, 2p) instead of
   // [0, p), and a product's result, below a·b/2^260 + p, needs no final
   // subtraction when a < 4p and b < 2p (p < 2^254: below 1.125p).
-  Field52x8 add_2p(const Field52x8 &b) const {  // a, b < 2p: a + b mod 2p
-    __m512i t[5];
-    for (int j = 0; j < 5; ++j) t[j] = _mm512_add_epi64(l[j], b.l[j]);
-    normalize(t);
-    return reduce_once<true>(t);
-  }
+  Field52x8 add_2p(const Field52x8 &b) const { return sum_reduced<true>(b); }  // a, b < 2p: a + b mod 2p
   Field52x8 sub_2p(const Field52x8 &b) const { return reduce_once<true>(sub_lazy_2p(b).l); }  // in [0, 2p)
   Field52x8 sub_lazy_2p(const Field52x8 &b) const { return plus_modulus_minus<true>(b); }  // in (0, 4p): a product's operand
   Field52x8 mul_lazy(const Field52x8 &b) const {  // this < 4p, b < 2p: the product, below 2p
