@@ -5,17 +5,14 @@
  * kernels directly. Points convert coordinate by coordinate (field 'q').
  */
 import { invalidArgument } from '../errors.js';
-import { FIELD_BYTES } from './encoding.js';
 import { callNative } from './native.js';
 import { requireCpuAddon } from './cpu.js';
-import { requireBytes } from './validate.js';
+import { requireFieldElements } from './validate.js';
 import type { FieldName } from './types.js';
 
 function checkArgs(field: unknown, values: unknown): Uint8Array {
   if (field !== 'q' && field !== 'r') throw invalidArgument("'q' or 'r'", 'field', field);
-  const v = requireBytes(values, 'values');
-  if (v.length % FIELD_BYTES !== 0) throw invalidArgument('a multiple of 32 bytes', 'values', v, 'GAL_ERR_BUFFER_LENGTH');
-  return v;
+  return requireFieldElements(values, 'values');
 }
 
 export async function fromMontgomery(values: Uint8Array, field: FieldName): Promise<Uint8Array> {

@@ -65,11 +65,16 @@ export function checkWindowBits(value: unknown): number {
   return value;
 }
 
+/** A Uint8Array of whole 32-byte field elements. */
+export function requireFieldElements(value: unknown, name: string): Uint8Array {
+  const v = requireBytes(value, name);
+  if (v.length % FIELD_BYTES !== 0) throw invalidArgument('a multiple of 32 bytes', name, v, 'GAL_ERR_BUFFER_LENGTH');
+  return v;
+}
+
 /** Returns n after checking it is a power of two within the supported range. */
 export function checkNtt(values: unknown): number {
-  const v = requireBytes(values, 'values');
-  if (v.length % FIELD_BYTES !== 0)
-    throw invalidArgument('a multiple of 32 bytes', 'values', v, 'GAL_ERR_BUFFER_LENGTH');
+  const v = requireFieldElements(values, 'values');
   const n = v.length / FIELD_BYTES;
   if (n === 0 || (n & (n - 1)) !== 0 || n > 2 ** MAX_NTT_LOG)
     throw new GalacticError('GAL_ERR_NTT_SIZE', `Expected a power of two from 1 to 2^${MAX_NTT_LOG} for values count but received ${n}`);
