@@ -480,14 +480,27 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
       s.retry.clear();
     }
   };
-  for (size_t i = lo; i < hi; ++i) {
-    u64 k[4];
-    std::memcpy(k, scalars + 32 * i, 32);
-    int32_t d = booth_digit(k, win);
-    if (d == 0 || points[i].is_inf()) continue;
-    uint32_t b = (uint32_t)(d < 0 ? -d : d) - 1;
-    s.add(b, point_ref(i, d < 0));
-    retry_deferred();
+  // Digits a block at a time, their buckets prefetched: the buckets are
+  // read in random order, and a miss per addition would stall the loop.
+  constexpr size_t kBlock = 64;
+  uint32_t block_bucket[kBlock];
+  PointRef block_point[kBlock];
+  for (size_t i0 = lo; i0 < hi; i0 += kBlock) {
+    size_t m = 0;
+    for (size_t i = i0; i < std::min(hi, i0 + kBlock); ++i) {
+      u64 k[4];
+      std::memcpy(k, scalars + 32 * i, 32);
+      const int32_t d = booth_digit(k, win);
+      if (d == 0 || points[i].is_inf()) continue;
+      const uint32_t b = (uint32_t)(d < 0 ? -d : d) - 1;
+      __builtin_prefetch(&s.bucket[b]);
+      block_bucket[m] = b;
+      block_point[m++] = point_ref(i, d < 0);
+    }
+    for (size_t j = 0; j < m; ++j) {
+      s.add(block_bucket[j], block_point[j]);
+      retry_deferred();
+    }
   }
   s.flush();
   retry_deferred();
