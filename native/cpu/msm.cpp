@@ -22,7 +22,9 @@
 #include "gal/bn254.h"
 #include "gal/field52x8.h"
 #include "kernels.h"
+#include "msm_digits.h"
 #include "parallel.h"
+#include "vector_domain.h"
 
 namespace gal {
 namespace cpu {
@@ -32,62 +34,9 @@ using bn254::Fq;
 using bn254::G1Affine;
 using bn254::G1XYZZ;
 
-constexpr int kScalarBits = 254;  // r < 2^254
-
-// Where the vector arithmetic is on, points and buckets hold coordinates in
-// its Montgomery form (x·2^260) so that the batch additions run eight at a
-// time on Field52x8; the scalar XYZZ code (overflow sums, reduction) keeps
-// the scalar form (x·2^256) and values cross over with these helpers.
-inline Fq to_vector_domain(const Fq &x) { return x.dbl().dbl().dbl().dbl(); }  // ·16
-inline Fq to_scalar_domain(const Fq &x) {
-  const Fq two_252{{0, 0, 0, 1ULL << 60}};  // mont(x·2^260, 2^252) = x·2^256
-  return x * two_252;
-}
-inline G1Affine to_scalar_domain(const G1Affine &p) {
-  return p.is_inf() ? p : G1Affine{to_scalar_domain(p.x), to_scalar_domain(p.y)};
-}
 #ifdef GAL_FIELD52X8
-using V = Field52x8<bn254::FqParams>;
+using V = FqLanes;
 #endif
-
-// Bits [pos, pos+len) of a 256-bit little-endian integer; pos may be -1 (bit
-// -1 reads as zero) and bits past 255 read as zero. len ≤ 32.
-inline uint32_t scalar_bits(const u64 s[4], int pos, int len) {
-  u64 mask = (1ULL << len) - 1;
-  if (pos < 0) return (uint32_t)((s[0] << 1) & mask);  // pos == -1
-  int limb = pos >> 6, shift = pos & 63;
-  if (limb > 3) return 0;
-  u64 lo = s[limb] >> shift;
-  if (shift && limb < 3) lo |= s[limb + 1] << (64 - shift);
-  return (uint32_t)(lo & mask);
-}
-
-// A window of the scalars: bits [offset, offset + width).
-struct Window {
-  int offset, width;
-};
-
-// The 255 bits (r < 2^254, plus Booth's carry into bit 254) cut into
-// ⌈255/c⌉ windows of c or c-1 bits. Equal widths matter: a narrow top window
-// reaches only a few buckets, its batches could never fill without
-// conflicts, and every point of it would take the slow path.
-std::vector<Window> cut_windows(int c) {
-  const int total = kScalarBits + 1, count = (total + c - 1) / c;
-  std::vector<Window> out;
-  for (int i = 0, offset = 0; i < count; ++i) {
-    const int width = total / count + (i < total % count ? 1 : 0);
-    out.push_back({offset, width});
-    offset += width;
-  }
-  return out;
-}
-
-// Booth digit of a window: in [-2^(width-1), 2^(width-1)].
-inline int32_t booth_digit(const u64 s[4], const Window &win) {
-  uint32_t bits = scalar_bits(s, win.offset - 1, win.width + 1);  // the window's bits plus the one below
-  int32_t value = (int32_t)((bits >> 1) + (bits & 1));
-  return (bits >> win.width) & 1 ? value - (1 << win.width) : value;
-}
 
 // Estimated cost of window size c in field multiplications: a batch-affine
 // addition is 6, weighted 8 for its loads, stores and deferrals, plus its
@@ -107,12 +56,6 @@ int choose_window(size_t n) {
     if (window_cost(n, c) < window_cost(n, best)) best = c;
   return best;
 }
-
-// A pending or deferred addition's point: its index in the MSM's points and
-// whether it enters negated (a negative digit). Four bytes instead of a copy
-// of the point's 64.
-using PointRef = uint32_t;  // index << 1 | negate
-inline PointRef point_ref(size_t i, bool negate) { return (PointRef)(i << 1) | (negate ? 1u : 0u); }
 
 // Per-worker scratch, reused by every task the worker runs.
 struct Scratch {
@@ -183,25 +126,6 @@ bool same_x_slope(const Scratch &s, const G1Affine &a, const G1Affine &p, Fq &de
 }
 
 #ifdef GAL_FIELD52X8
-// Lane c of v read, or replaced by x (vector-domain limbs, as they are):
-// for the rare lanes that leave the vector formulas.
-Fq lane_value(const V &v, int c) {
-  Fq t[8];
-  Fq *out[8];
-  for (int i = 0; i < 8; ++i) out[i] = &t[i];
-  v.scatter(out);
-  return t[c];
-}
-void set_lane_value(V &v, int c, const Fq &x) {
-  Fq t[8];
-  Fq *out[8];
-  const Fq *in[8];
-  for (int i = 0; i < 8; ++i) out[i] = &t[i], in[i] = &t[i];
-  v.scatter(out);
-  t[c] = x;
-  v = V::gather(in);
-}
-
 // The batch on eight lanes. The first pass gathers buckets and points,
 // forms the slopes' fractions and multiplies the denominators into eight
 // interleaved prefix-product chains; one scalar inversion serves the eight
@@ -457,15 +381,8 @@ G1XYZZ reduce_buckets_vector(Scratch &s, size_t nb) {
 G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars, size_t lo, size_t hi,
                       const Window &win) {
   const size_t nb = size_t(1) << (win.width - 1);
-  // Digits of the top window stay within (r >> offset) + 1: a batch must fit
-  // in the buckets actually reached, or it fills only through conflicts.
-  size_t reach = nb;
-  if (kScalarBits - win.offset < 31) {
-    const u64 r[4] = {bn254::Fr::p(0), bn254::Fr::p(1), bn254::Fr::p(2), bn254::Fr::p(3)};
-    reach = std::min<size_t>(nb, scalar_bits(r, win.offset, kScalarBits - win.offset) + 1);
-  }
   s.points = points;
-  s.batch = std::min(s.capacity, std::max<size_t>(reach / 2, 4));
+  s.batch = std::min(s.capacity, std::max<size_t>(window_reach(win) / 2, 4));
   std::memset((void *)s.bucket.data(), 0, nb * sizeof(G1Affine));
   ++s.stamp;
   ++s.batch_id;
