@@ -1,16 +1,20 @@
-// Pippenger MSM over BN254 G2, for Groth16's B query: unsigned windows,
-// affine buckets filled by batched additions, a running-sum reduction per
-// window in XYZZ, windows spread over the threads (split by point range when
-// there are few windows).
+// Pippenger MSM over BN254 G2, for Groth16's B query: signed (Booth) window
+// digits as in the G1 MSM, affine buckets filled by batched additions, a
+// running-sum reduction per window in XYZZ, windows spread over the threads
+// (split by point range when there are few windows). Where the CPU has
+// AVX-512 IFMA the batches run eight additions at a time, each Fq2 value a
+// pair of Field52x8 vectors.
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include "../include/gal/bn254_g2.h"
+#include "gal/bn254_g2.h"
 #include "kernels.h"
+#include "msm_digits.h"
 #include "parallel.h"
+#include "vector_domain.h"
 
 namespace gal {
 namespace cpu {
@@ -33,15 +37,64 @@ Fq2 twist_b() {
   return b;
 }
 
-// Bits [lo, lo + width) of a 256-bit little-endian scalar.
-inline uint32_t digit(const uint8_t *s, int lo, int width) {
-  uint32_t d = 0;
-  for (int b = 0; b < width; ++b) {
-    int bit = lo + b;
-    if (bit < 256) d |= (uint32_t)((s[bit >> 3] >> (bit & 7)) & 1) << b;
-  }
-  return d;
+// The slope's denominator and numerator of a + p when a.x == p.x and a.y ==
+// p.y: a doubling (y ≠ 0: the twist's group has odd order). `vector`: the
+// values are in the vector domain, and so are the results.
+void doubling_slope(const G2Affine &a, bool vector, Fq2 &den, Fq2 &num) {
+  den = a.y.dbl();
+  const Fq2 x2 = vector ? to_vector_domain(to_scalar_domain(a.x).sqr()) : a.x.sqr();
+  num = x2.dbl() + x2;
 }
+
+#ifdef GAL_FIELD52X8
+using V = FqLanes;
+
+// Eight Fq2 values, vector domain: c0 + c1·u lane by lane.
+struct Fq2x8 {
+  V c0, c1;
+
+  static Fq2x8 gather(const Fq2 *const x[8]) {
+    const Fq *a[8], *b[8];
+    for (int i = 0; i < 8; ++i) a[i] = &x[i]->c0, b[i] = &x[i]->c1;
+    return {V::gather(a), V::gather(b)};
+  }
+  void scatter(Fq2 *const out[8]) const {
+    Fq *a[8], *b[8];
+    for (int i = 0; i < 8; ++i) a[i] = &out[i]->c0, b[i] = &out[i]->c1;
+    c0.scatter(a);
+    c1.scatter(b);
+  }
+  __mmask8 zero_lanes() const { return c0.zero_lanes() & c1.zero_lanes(); }
+  void set_lane(int c, const Fq2 &x) {  // for the rare lanes that leave the vector formulas
+    set_lane_value(c0, c, x.c0);
+    set_lane_value(c1, c, x.c1);
+  }
+  static Fq2x8 blend(__mmask8 take_b, const Fq2x8 &a, const Fq2x8 &b) {
+    return {V::blend(take_b, a.c0, b.c0), V::blend(take_b, a.c1, b.c1)};
+  }
+  Fq2x8 operator-(const Fq2x8 &b) const { return {c0 - b.c0, c1 - b.c1}; }
+  Fq2x8 reduced() const { return {c0.reduced(), c1.reduced()}; }
+
+  // Karatsuba (u² = −1). Operands below 2p; the result below p, or with
+  // `lazy` below 2p (the inverse chains, as in the G1 batch).
+  template <bool lazy = false>
+  Fq2x8 mul(const Fq2x8 &b) const {
+    const V sa = c0.add_2p(c1), sb = b.c0.add_2p(b.c1);
+    V t0, t1, t2;
+    V::products<3, !lazy>({&c0, &c1, &sa}, {&b.c0, &b.c1, &sb}, {&t0, &t1, &t2});
+    if (lazy) return {t0.sub_2p(t1), t2.sub_2p(t0).sub_2p(t1)};
+    return {t0 - t1, t2 - t0 - t1};
+  }
+  // (a + bu)² = (a + b)(a − b) + 2ab·u; this below p.
+  Fq2x8 sqr() const {
+    const V s = c0.add_2p(c1), d = c0.sub_lazy(c1);
+    V r0, ab;
+    V::products<2>({&s, &c0}, {&d, &c1}, {&r0, &ab});
+    return {r0, ab + ab};
+  }
+};
+
+#endif
 
 // Bucket sums in affine form, filled by batches of independent additions
 // that share one inversion (Montgomery's trick): about 17 Fq products an
@@ -49,29 +102,37 @@ inline uint32_t digit(const uint8_t *s, int lo, int width) {
 // waits in the batch is deferred to the next; past four batches' worth of
 // deferred points (skewed scalars: all equal, say) further ones go to a
 // per-bucket XYZZ side sum, so skew costs XYZZ speed rather than a batch
-// (and an inversion) per point.
+// (and an inversion) per point. With `vector`, points and buckets are in the
+// vector domain; the side sums and the reduction stay in the scalar one.
 class AffineBuckets {
  public:
-  void reset(size_t nb) {
+  void reset(const G2Affine *points_in, const Window &win, bool vector_in) {
+    const size_t nb = size_t(1) << (win.width - 1);
+    points = points_in;
+    vector = vector_in;
     bucket.assign(nb, G2Affine::inf());
     side.assign(nb, G2XYZZ::inf());
     queued.assign(nb, 0);
-    batch = std::max<size_t>(1, nb / 2);  // measured best at 2^14 (nb/4, nb/8: more inversions)
+    batch = std::max<size_t>(1, window_reach(win) / 2);  // measured best at 2^14 (a quarter, an eighth: more inversions)
     pend_bucket.resize(batch);
     pend_point.resize(batch);
     den.resize(batch);
     num.resize(batch);
     scratch.resize(batch);
+#ifdef GAL_FIELD52X8
+    for (auto *v : {&vden, &vnum, &vprefix, &vax, &vay, &vpx}) v->resize((batch + 7) / 8);
+    vinf.resize((batch + 7) / 8);
+#endif
     deferred.clear();
     count = 0;
     ++batch_id;
     flushed = false;
   }
 
-  // bucket[b] += p. Deferred points are offered again after each flush
-  // (and may fill and flush the next batch themselves).
-  void add(uint32_t b, const G2Affine &p) {
-    offer(b, p);
+  // bucket[b] += point r. Deferred points are offered again after each
+  // flush (and may fill and flush the next batch themselves).
+  void add(uint32_t b, PointRef r) {
+    offer(b, r);
     while (flushed) {
       flushed = false;
       if (!deferred.empty()) reoffer_deferred();
@@ -91,7 +152,7 @@ class AffineBuckets {
   G2XYZZ weighted_sum() const {
     G2XYZZ running = G2XYZZ::inf(), sum = G2XYZZ::inf();
     for (size_t b = bucket.size(); b-- > 0;) {
-      running = running.add_affine(bucket[b]);
+      running = running.add_affine(vector ? to_scalar_domain(bucket[b]) : bucket[b]);
       if (!side[b].is_inf()) running = running.add(side[b]);
       sum = sum.add(running);
     }
@@ -101,22 +162,24 @@ class AffineBuckets {
  private:
   struct Deferred {
     uint32_t bucket;
-    G2Affine point;
+    PointRef point;
   };
 
-  void offer(uint32_t b, const G2Affine &p) {
+  G2Affine point(PointRef r) const { return r & 1 ? points[r >> 1].neg() : points[r >> 1]; }
+
+  void offer(uint32_t b, PointRef r) {
     if (queued[b] == batch_id) {
-      if (deferred.size() < 4 * batch) deferred.push_back({b, p});
-      else side[b] = side[b].add_affine(p);
+      if (deferred.size() < 4 * batch) deferred.push_back({b, r});
+      else side[b] = side[b].add_affine(vector ? to_scalar_domain(point(r)) : point(r));
       return;
     }
     if (bucket[b].is_inf()) {
-      bucket[b] = p;
+      bucket[b] = point(r);
       return;
     }
     queued[b] = batch_id;
     pend_bucket[count] = b;
-    pend_point[count] = p;
+    pend_point[count] = r;
     if (++count == batch) flush();
   }
 
@@ -127,15 +190,24 @@ class AffineBuckets {
   }
 
   void flush() {
+#ifdef GAL_FIELD52X8
+    if (vector) flush_vector();
+    else
+#endif
+      flush_scalar();
+    count = 0;
+    ++batch_id;
+    flushed = true;
+  }
+
+  void flush_scalar() {
     for (size_t k = 0; k < count; ++k) {
-      const G2Affine &a = bucket[pend_bucket[k]], &p = pend_point[k];
+      const G2Affine &a = bucket[pend_bucket[k]], p = point(pend_point[k]);
       if (!(a.x == p.x)) {
         den[k] = p.x - a.x;
         num[k] = p.y - a.y;
-      } else if (a.y == p.y) {  // a doubling: y ≠ 0, the twist's group has odd order
-        den[k] = a.y.dbl();
-        const Fq2 x2 = a.x.sqr();
-        num[k] = x2.dbl() + x2;
+      } else if (a.y == p.y) {
+        doubling_slope(a, false, den[k], num[k]);
       } else {
         den[k] = Fq2::zero();  // p = -a: the sum is infinity
       }
@@ -147,33 +219,136 @@ class AffineBuckets {
         a = G2Affine::inf();
         continue;
       }
-      const Fq2 lambda = num[k] * den[k], x = lambda.sqr() - a.x - pend_point[k].x;
+      const Fq2 lambda = num[k] * den[k], x = lambda.sqr() - a.x - points[pend_point[k] >> 1].x;
       a.y = lambda * (a.x - x) - a.y;
       a.x = x;
     }
-    count = 0;
-    ++batch_id;
-    flushed = true;
   }
 
+#ifdef GAL_FIELD52X8
+  // The batch on eight lanes, as the G1 batch: gather the buckets and
+  // points and form the slopes' fractions, multiply the denominators into
+  // eight interleaved prefix chains, invert the eight chain totals with one
+  // scalar batch inversion, then walk back finishing the additions. Lanes
+  // past `count` are padding.
+  void flush_vector() {
+    const size_t nv = (count + 7) / 8;
+    const Fq2 pad = to_vector_domain(Fq2::one());
+    const Fq2x8 one{V::broadcast(split52(pad.c0.v)), V::broadcast(split52(pad.c1.v))};
+    const Fq2x8 zero{V::broadcast(Limbs52{{0, 0, 0, 0, 0}}), V::broadcast(Limbs52{{0, 0, 0, 0, 0}})};
+    Fq2x8 acc = one;
+    for (size_t v = 0; v < nv; ++v) {
+      const Fq2 *ax[8], *ay[8], *px[8], *py[8];
+      __mmask8 live = 0, negate = 0;
+      for (int c = 0; c < 8; ++c) {
+        const size_t k = 8 * v + c;
+        if (k < count) {
+          const G2Affine &a = bucket[pend_bucket[k]], &p = points[pend_point[k] >> 1];
+          ax[c] = &a.x, ay[c] = &a.y, px[c] = &p.x, py[c] = &p.y;
+          live |= (__mmask8)(1u << c);
+          negate |= (__mmask8)((pend_point[k] & 1) << c);
+        } else {
+          ax[c] = ay[c] = px[c] = py[c] = &pad;
+        }
+      }
+      const Fq2x8 x1 = Fq2x8::gather(ax), y1 = Fq2x8::gather(ay), x2 = Fq2x8::gather(px);
+      Fq2x8 y2 = Fq2x8::gather(py);
+      y2 = Fq2x8::blend(negate, y2, zero - y2);
+      Fq2x8 d = x2 - x1, n = y2 - y1;
+      __mmask8 inf = 0;
+      const __mmask8 same_x = d.zero_lanes() & live;
+      for (int c = 0; c < 8; ++c)
+        if ((same_x >> c) & 1) {
+          const size_t k = 8 * v + c;
+          const G2Affine &a = bucket[pend_bucket[k]];
+          if (a.y == point(pend_point[k]).y) {
+            Fq2 dd, nn;
+            doubling_slope(a, true, dd, nn);
+            d.set_lane(c, dd);
+            n.set_lane(c, nn);
+          } else {
+            inf |= (__mmask8)(1u << c);
+          }
+        }
+      vden[v] = Fq2x8::blend((__mmask8)~live | inf, d, one);  // padding and infinities stay out of the chains
+      vnum[v] = n, vax[v] = x1, vay[v] = y1, vpx[v] = x2;
+      vinf[v] = inf;
+      vprefix[v] = acc;
+      acc = acc.mul<true>(vden[v]);
+    }
+    // Invert the eight chain totals with one scalar batch inversion.
+    Fq2 total[8], scratch8[8];
+    Fq2 *tp[8];
+    const Fq2 *cp[8];
+    for (int c = 0; c < 8; ++c) tp[c] = &total[c], cp[c] = &total[c];
+    acc.reduced().scatter(tp);
+    for (auto &t : total) t = to_scalar_domain(t);
+    batch_inverse(total, scratch8, 8);
+    for (auto &t : total) t = to_vector_domain(t);
+    Fq2x8 inv = Fq2x8::gather(cp);
+    Fq2 sink_x[8], sink_y[8];
+    for (size_t v = nv; v-- > 0;) {
+      const Fq2x8 inv_den = inv.mul<true>(vprefix[v]);
+      inv = inv.mul<true>(vden[v]);
+      const Fq2x8 lambda = vnum[v].mul(inv_den);
+      const Fq2x8 x3 = lambda.sqr() - vax[v] - vpx[v];
+      const Fq2x8 y3 = lambda.mul(vax[v] - x3) - vay[v];
+      Fq2 *ox[8], *oy[8];
+      for (int c = 0; c < 8; ++c) {
+        const size_t k = 8 * v + c;
+        G2Affine *a = k < count ? &bucket[pend_bucket[k]] : nullptr;
+        ox[c] = a ? &a->x : &sink_x[c], oy[c] = a ? &a->y : &sink_y[c];
+      }
+      Fq2x8::blend(vinf[v], x3, zero).scatter(ox);  // infinity is (0, 0)
+      Fq2x8::blend(vinf[v], y3, zero).scatter(oy);
+    }
+  }
+#endif
+
+  const G2Affine *points = nullptr;
+  bool vector = false;
   std::vector<G2Affine> bucket;  // (0,0) = empty
   std::vector<G2XYZZ> side;
   std::vector<uint32_t> queued;  // queued[b] == batch_id: b already has a pending addition
   std::vector<uint32_t> pend_bucket;
-  std::vector<G2Affine> pend_point;
+  std::vector<PointRef> pend_point;
   std::vector<Fq2> den, num, scratch;
+#ifdef GAL_FIELD52X8
+  // The batch as eight-lane vectors: the slope's denominator and numerator,
+  // the prefix products, the bucket's x and y and the point's x.
+  std::vector<Fq2x8> vden, vnum, vprefix, vax, vay, vpx;
+  std::vector<__mmask8> vinf;  // lanes whose sum is infinity (p = -a)
+#endif
   std::vector<Deferred> deferred, retry;
   size_t batch = 1, count = 0;
   uint32_t batch_id = 0;
   bool flushed = false;
 };
 
-G2XYZZ window_sum(const G2Affine *points, const uint8_t *scalars, size_t lo, size_t hi, int shift, int width,
-                  AffineBuckets &buckets) {
-  buckets.reset((size_t(1) << width) - 1);
+// Estimated cost of window size c: per point and window an addition (a
+// batch's share of its inversion adds 1/16 at nb = 1024), per bucket nine
+// times that in the XYZZ running-sum reduction. Fitted to 2^14 points on
+// IFMA lanes (c = 9…13 measured 63, 60, 66, 85, 129 ms on one thread); on
+// scalar arithmetic c = 10 and 11 measure the same.
+int choose_window(size_t n) {
+  auto cost = [n](int c) {
+    const double nb = (double)(1u << (c - 1)), windows = (double)cut_windows(c).size();
+    return windows * ((1.0 + 64.0 / nb) * (double)n + 9.0 * nb);
+  };
+  int best = 2;
+  for (int c = 3; c <= 20; ++c)
+    if (cost(c) < cost(best)) best = c;
+  return best;
+}
+
+G2XYZZ window_sum(const G2Affine *points, const uint8_t *scalars, size_t lo, size_t hi, const Window &win,
+                  bool vector, AffineBuckets &buckets) {
+  buckets.reset(points, win, vector);
   for (size_t i = lo; i < hi; ++i) {
-    uint32_t d = digit(scalars + 32 * i, shift, width);
-    if (d && !points[i].is_inf()) buckets.add(d - 1, points[i]);
+    u64 k[4];
+    std::memcpy(k, scalars + 32 * i, 32);
+    const int32_t d = booth_digit(k, win);
+    if (d && !points[i].is_inf()) buckets.add((uint32_t)(d < 0 ? -d : d) - 1, point_ref(i, d < 0));
   }
   buckets.finish();
   return buckets.weighted_sum();
@@ -182,9 +357,12 @@ G2XYZZ window_sum(const G2Affine *points, const uint8_t *scalars, size_t lo, siz
 }  // namespace
 
 Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, uint8_t *out) {
+  if (n >> 31)  // PointRef holds an index below 2^31
+    return Status::fail("GAL_ERR_SIZE_LIMIT", "Expected fewer than 2^31 points but received " + std::to_string(n));
   if (threads == 0) threads = hardware_threads();
   try {
     const Fq2 b = twist_b();
+    const bool vector = vector_arithmetic();
     std::unique_ptr<G2Affine[]> mont(new G2Affine[n ? n : 1]);
     Status bad;
     std::mutex bad_lock;
@@ -205,6 +383,7 @@ Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
           fail("GAL_ERR_NOT_ON_CURVE", "Expected a point on the BN254 G2 twist for point " + std::to_string(i));
           return;
         }
+        if (vector) q = G2Affine{to_vector_domain(q.x), to_vector_domain(q.y)};
         Fr s;
         if (!Fr::from_bytes(scalars + 32 * i, s)) {
           fail("GAL_ERR_FIELD_RANGE", "Expected a scalar below r for scalar " + std::to_string(i));
@@ -214,23 +393,22 @@ Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     });
     if (!bad.ok()) return bad;
 
-    const int c = std::max(2, (int)msm_window_bits(n) - 1);  // G2 buckets cost 3× G1's: a narrower window
-    const int windows = (254 + c - 1) / c;
+    const int c = choose_window(n);
+    const std::vector<Window> wins = cut_windows(c);
+    const int windows = (int)wins.size();
     size_t chunks = std::max<size_t>(1, ((size_t)threads * 2 + windows - 1) / windows);
-    chunks = std::max<size_t>(1, std::min(chunks, n >> c));
+    chunks = std::max<size_t>(1, std::min(chunks, n >> (c - 1)));
     const size_t step = (n + chunks - 1) / chunks;
     std::vector<G2XYZZ> partial(windows * chunks, G2XYZZ::inf());
     std::vector<AffineBuckets> buckets(threads);
     parallel_for((size_t)windows * chunks, threads, [&](size_t task, unsigned worker) {
       size_t w = task / chunks, k = task % chunks;
       size_t lo = k * step, hi = std::min(n, lo + step);
-      int width = std::min(c, 254 - (int)w * c);
-      if (lo < hi) partial[task] = window_sum(mont.get(), scalars, lo, hi, (int)w * c, width, buckets[worker]);
+      if (lo < hi) partial[task] = window_sum(mont.get(), scalars, lo, hi, wins[w], vector, buckets[worker]);
     });
     G2XYZZ acc = G2XYZZ::inf();
     for (int w = windows - 1; w >= 0; --w) {
-      int width = std::min(c, 254 - w * c);
-      for (int i = 0; i < width; ++i) acc = acc.dbl();
+      for (int i = 0; i < wins[w].width; ++i) acc = acc.dbl();
       for (size_t k = 0; k < chunks; ++k) acc = acc.add(partial[w * chunks + k]);
     }
     if (acc.is_inf()) {

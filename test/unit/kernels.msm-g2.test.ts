@@ -1,6 +1,6 @@
 import { bn254 } from '@noble/curves/bn254.js';
 import { pippenger } from '@noble/curves/abstract/curve.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels, readField, writeField } from '../../src/kernels/index.js';
 
 const R = bn254.fields.Fr.ORDER;
@@ -36,7 +36,22 @@ const encodeScalars = (s: bigint[]) => {
   return out;
 };
 
-describe('msmG2 (cpu) against @noble/curves', () => {
+// GALACTIC_CPU_VECTOR=0 switches the IFMA lanes off: both paths are checked
+// (on a CPU without IFMA both run the scalar one).
+const saved = process.env.GALACTIC_CPU_VECTOR;
+afterAll(() => {
+  if (saved === undefined) delete process.env.GALACTIC_CPU_VECTOR;
+  else process.env.GALACTIC_CPU_VECTOR = saved;
+});
+
+describe.each([
+  ['vector', '1'],
+  ['scalar', '0'],
+])('msmG2 (cpu, %s arithmetic) against @noble/curves', (_, vector) => {
+  beforeAll(() => {
+    process.env.GALACTIC_CPU_VECTOR = vector;
+  });
+
   it.each([1, 2, 3, 17, 256, 1000])('n = %i random points and scalars', async (n) => {
     const points = Array.from({ length: n }, () => G2.BASE.multiply(rand() || 1n));
     const scalars = Array.from({ length: n }, rand);
@@ -64,7 +79,9 @@ describe('msmG2 (cpu) against @noble/curves', () => {
       expect(got.equals(reference(many, scalars))).toBe(true);
     }
   });
+});
 
+describe('msmG2 (cpu) input checks', () => {
   it('rejects bad input with the same codes as G1', async () => {
     const good = encode([G2.BASE]);
     const one = encodeScalars([1n]);
