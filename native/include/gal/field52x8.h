@@ -15,6 +15,12 @@
 
 static_assert(sizeof(void *) == 8, "gathers take 64-bit addresses");
 
+// The additions, subtractions and reductions are a few instructions each and
+// must be inlined: out of line they pass five registers through memory, and
+// g++ outlines them once a translation unit has grown past its inlining
+// budget (adding one kernel slowed another's by 10-40 %).
+#define GAL_LANE_OP inline __attribute__((always_inline))
+
 namespace gal {
 
 // A value's five radix-2^52 limbs, little-endian.
@@ -22,7 +28,7 @@ struct Limbs52 {
   u64 l[5];
 };
 
-inline Limbs52 split52(const u64 v[4]) {
+constexpr Limbs52 split52(const u64 v[4]) {
   constexpr u64 M = (1ULL << 52) - 1;
   return Limbs52{{v[0] & M, ((v[0] >> 52) | (v[1] << 12)) & M, ((v[1] >> 40) | (v[2] << 24)) & M,
                   ((v[2] >> 28) | (v[3] << 36)) & M, v[3] >> 16}};
@@ -40,16 +46,24 @@ struct Field52x8 {
   using Scalar = Field<Params>;
   __m512i l[5];
 
-  static __m512i mask() { return _mm512_set1_epi64((long long)((1ULL << 52) - 1)); }
-  // Limb j of p, or of 2p (p < 2^254: 2p still fits the four words split52 reads).
-  template <bool twice = false>
-  static __m512i modulus(int j) {
+  GAL_LANE_OP static __m512i mask() { return _mm512_set1_epi64((long long)((1ULL << 52) - 1)); }
+  // The limbs of p, or of 2p (p < 2^254: 2p still fits the four words
+  // split52 reads).
+  static constexpr Limbs52 modulus_limbs(bool twice) {
     u64 p[4] = {Params::modulus(0), Params::modulus(1), Params::modulus(2), Params::modulus(3)};
     if (twice) {
       for (int i = 3; i > 0; --i) p[i] = (p[i] << 1) | (p[i - 1] >> 63);
       p[0] <<= 1;
     }
-    return _mm512_set1_epi64((long long)split52(p).l[j]);
+    return split52(p);
+  }
+  // Limb j of p or 2p in every lane, fixed at compile time: wherever g++
+  // leaves a caller out of line, computing the limbs at run time through
+  // the stack costs more than the caller's work.
+  template <bool twice = false>
+  GAL_LANE_OP static __m512i modulus(int j) {
+    constexpr Limbs52 m = modulus_limbs(twice);
+    return _mm512_set1_epi64((long long)m.l[j]);
   }
 
   // A scalar constant (scalar Montgomery form) in this domain, for broadcast.
@@ -124,19 +138,19 @@ struct Field52x8 {
     w[3] = _mm512_or_si512(_mm512_srli_epi64(l[3], 36), _mm512_slli_epi64(l[4], 16));
   }
 
-  __mmask8 zero_lanes() const {
+  GAL_LANE_OP __mmask8 zero_lanes() const {
     __m512i any = _mm512_or_si512(_mm512_or_si512(l[0], l[1]), _mm512_or_si512(_mm512_or_si512(l[2], l[3]), l[4]));
     return _mm512_cmpeq_epi64_mask(any, _mm512_setzero_si512());
   }
 
-  static Field52x8 blend(__mmask8 take_b, const Field52x8 &a, const Field52x8 &b) {
+  GAL_LANE_OP static Field52x8 blend(__mmask8 take_b, const Field52x8 &a, const Field52x8 &b) {
     Field52x8 r;
     for (int j = 0; j < 5; ++j) r.l[j] = _mm512_mask_blend_epi64(take_b, a.l[j], b.l[j]);
     return r;
   }
 
   // Carries every limb's excess into the next one (limbs may be negative).
-  static void normalize(__m512i t[5]) {
+  GAL_LANE_OP static void normalize(__m512i t[5]) {
     for (int j = 0; j < 4; ++j) {
       t[j + 1] = _mm512_add_epi64(t[j + 1], _mm512_srai_epi64(t[j], 52));
       t[j] = _mm512_and_si512(t[j], mask());
@@ -146,7 +160,7 @@ struct Field52x8 {
   // t − p where that is non-negative, else t (t normalised, t < 2p); with
   // `twice`, t − 2p else t (t < 4p).
   template <bool twice = false>
-  static Field52x8 reduce_once(const __m512i t[5]) {
+  GAL_LANE_OP static Field52x8 reduce_once(const __m512i t[5]) {
     __m512i d[5];
     for (int j = 0; j < 5; ++j) d[j] = _mm512_sub_epi64(t[j], modulus<twice>(j));
     normalize(d);
@@ -156,11 +170,11 @@ struct Field52x8 {
     return r;
   }
 
-  Field52x8 operator+(const Field52x8 &b) const { return sum_reduced<false>(b); }
+  GAL_LANE_OP Field52x8 operator+(const Field52x8 &b) const { return sum_reduced<false>(b); }
 
   // a + b, less p (or 2p) where that is non-negative.
   template <bool twice>
-  Field52x8 sum_reduced(const Field52x8 &b) const {
+  GAL_LANE_OP Field52x8 sum_reduced(const Field52x8 &b) const {
     __m512i t[5];
     for (int j = 0; j < 5; ++j) t[j] = _mm512_add_epi64(l[j], b.l[j]);
     normalize(t);
@@ -168,16 +182,16 @@ struct Field52x8 {
   }
 
   // a − b + p lies in [1, 2p): one conditional subtraction reduces it.
-  Field52x8 operator-(const Field52x8 &b) const { return reduce_once(sub_lazy(b).l); }
+  GAL_LANE_OP Field52x8 operator-(const Field52x8 &b) const { return reduce_once(sub_lazy(b).l); }
 
   // a − b + p, normalised but not reduced: in [1, 2p), which the product
   // accepts as an operand (its result is reduced). Saves the select of a
   // full subtraction where the difference only feeds a product.
-  Field52x8 sub_lazy(const Field52x8 &b) const { return plus_modulus_minus<false>(b); }
+  GAL_LANE_OP Field52x8 sub_lazy(const Field52x8 &b) const { return plus_modulus_minus<false>(b); }
 
   // a − b + p (or + 2p), normalised.
   template <bool twice>
-  Field52x8 plus_modulus_minus(const Field52x8 &b) const {
+  GAL_LANE_OP Field52x8 plus_modulus_minus(const Field52x8 &b) const {
     __m512i d[5];
     for (int j = 0; j < 5; ++j) d[j] = _mm512_add_epi64(_mm512_sub_epi64(l[j], b.l[j]), modulus<twice>(j));
     normalize(d);
@@ -191,15 +205,15 @@ struct Field52x8 {
   // batch's inverse chains): values stay in [0, 2p) instead of
   // [0, p), and a product's result, below a·b/2^260 + p, needs no final
   // subtraction when a < 4p and b < 2p (p < 2^254: below 1.125p).
-  Field52x8 add_2p(const Field52x8 &b) const { return sum_reduced<true>(b); }  // a, b < 2p: a + b mod 2p
-  Field52x8 sub_2p(const Field52x8 &b) const { return reduce_once<true>(sub_lazy_2p(b).l); }  // in [0, 2p)
-  Field52x8 sub_lazy_2p(const Field52x8 &b) const { return plus_modulus_minus<true>(b); }  // in (0, 4p): a product's operand
+  GAL_LANE_OP Field52x8 add_2p(const Field52x8 &b) const { return sum_reduced<true>(b); }  // a, b < 2p: a + b mod 2p
+  GAL_LANE_OP Field52x8 sub_2p(const Field52x8 &b) const { return reduce_once<true>(sub_lazy_2p(b).l); }  // in [0, 2p)
+  GAL_LANE_OP Field52x8 sub_lazy_2p(const Field52x8 &b) const { return plus_modulus_minus<true>(b); }  // in (0, 4p): a product's operand
   Field52x8 mul_lazy(const Field52x8 &b) const {  // this < 4p, b < 2p: the product, below 2p
     Field52x8 r;
     products<1, false>({this}, {&b}, {&r});
     return r;
   }
-  Field52x8 reduced() const { return reduce_once(l); }  // below 2p → below p
+  GAL_LANE_OP Field52x8 reduced() const { return reduce_once(l); }  // below 2p → below p
 
   // Montgomery product, operand scanning over b's limbs: each row adds a·b_i
   // and m·p (m making the low limb vanish) and shifts one limb down.
