@@ -25,6 +25,7 @@
 #include "msm_digits.h"
 #include "parallel.h"
 #include "vector_domain.h"
+#include "xyzz_lanes.h"
 
 namespace gal {
 namespace cpu {
@@ -283,100 +284,6 @@ void Scratch::flush() {
   flushed = true;
 }
 
-#ifdef GAL_FIELD52X8
-// XYZZ on eight lanes, coordinates in the vector domain; ZZ = 0 is infinity.
-struct XYZZ8 {
-  V X, Y, ZZ, ZZZ;
-
-  // Lane c as a scalar-domain point, and back.
-  G1XYZZ lane(int c) const {
-    return G1XYZZ{to_scalar_domain(lane_value(X, c)), to_scalar_domain(lane_value(Y, c)),
-                  to_scalar_domain(lane_value(ZZ, c)), to_scalar_domain(lane_value(ZZZ, c))};
-  }
-  void set_lane(int c, const G1XYZZ &q) {
-    set_lane_value(X, c, to_vector_domain(q.X));
-    set_lane_value(Y, c, to_vector_domain(q.Y));
-    set_lane_value(ZZ, c, to_vector_domain(q.ZZ));
-    set_lane_value(ZZZ, c, to_vector_domain(q.ZZZ));
-  }
-
-  void select(__mmask8 take, const XYZZ8 &o) {
-    X = V::blend(take, X, o.X), Y = V::blend(take, Y, o.Y), ZZ = V::blend(take, ZZ, o.ZZ), ZZZ = V::blend(take, ZZZ, o.ZZZ);
-  }
-};
-
-// a += (qx, qy) lane by lane (madd-2008-s); q_inf lanes add nothing. Lanes
-// where a = ±q need the doubling or give infinity: they are redone in scalar.
-void madd8(XYZZ8 &a, const V &qx, const V &qy, __mmask8 q_inf, const V &one) {
-  const __mmask8 a_inf = a.ZZ.zero_lanes();
-  const V U2 = qx * a.ZZ, S2 = qy * a.ZZZ, P = U2 - a.X, R = S2 - a.Y;
-  const __mmask8 special = P.zero_lanes() & ~a_inf & ~q_inf;
-  const V PP = P.sqr(), PPP = P * PP, Q = a.X * PP;
-  XYZZ8 r;
-  r.X = R.sqr() - PPP - (Q + Q);
-  r.Y = R * (Q - r.X) - a.Y * PPP;
-  r.ZZ = a.ZZ * PP;
-  r.ZZZ = a.ZZZ * PPP;
-  r.select(a_inf, XYZZ8{qx, qy, one, one});
-  const XYZZ8 before = a;
-  a.select(~q_inf, r);
-  for (int c = 0; c < 8; ++c)
-    if ((special >> c) & 1)
-      a.set_lane(c, before.lane(c).add_affine(to_scalar_domain(G1Affine{lane_value(qx, c), lane_value(qy, c)})));
-}
-
-// a += b lane by lane (add-2008-s), with the same special-lane rule.
-void add8(XYZZ8 &a, const XYZZ8 &b) {
-  const __mmask8 a_inf = a.ZZ.zero_lanes(), b_inf = b.ZZ.zero_lanes();
-  const V U1 = a.X * b.ZZ, U2 = b.X * a.ZZ, S1 = a.Y * b.ZZZ, S2 = b.Y * a.ZZZ;
-  const V P = U2 - U1, R = S2 - S1;
-  const __mmask8 special = P.zero_lanes() & ~a_inf & ~b_inf;
-  const V PP = P.sqr(), PPP = P * PP, Q = U1 * PP;
-  XYZZ8 r;
-  r.X = R.sqr() - PPP - (Q + Q);
-  r.Y = R * (Q - r.X) - S1 * PPP;
-  r.ZZ = a.ZZ * b.ZZ * PP;
-  r.ZZZ = a.ZZZ * b.ZZZ * PPP;
-  r.select(a_inf, b);
-  const XYZZ8 before = a;
-  a.select(~b_inf, r);
-  for (int c = 0; c < 8; ++c)
-    if ((special >> c) & 1) a.set_lane(c, before.lane(c).add(b.lane(c)));
-}
-
-// Σ_b (b+1)·bucket_b (plus overflow sums) with the bucket range split into
-// eight contiguous slices, one a lane: each lane keeps its slice's running
-// and weighted sums; the slice offsets are added back at the end.
-G1XYZZ reduce_buckets_vector(Scratch &s, size_t nb) {
-  const size_t L = nb / 8;
-  const Fq one_v = to_vector_domain(Fq::one());
-  const V one = V::broadcast(split52(one_v.v));
-  const V zero = V::broadcast(Limbs52{{0, 0, 0, 0, 0}});
-  XYZZ8 running{one, one, zero, zero}, total{one, one, zero, zero};
-  for (size_t i = L; i-- > 0;) {
-    const Fq *px[8], *py[8];
-    for (int c = 0; c < 8; ++c) px[c] = &s.bucket[c * L + i].x, py[c] = &s.bucket[c * L + i].y;
-    const V qx = V::gather(px), qy = V::gather(py);
-    madd8(running, qx, qy, qx.zero_lanes() & qy.zero_lanes(), one);
-    for (int c = 0; c < 8; ++c)
-      if (s.side_stamp[c * L + i] == s.stamp) running.set_lane(c, running.lane(c).add(s.side[c * L + i]));
-    add8(total, running);
-  }
-  // Slice c's weights are its local ones plus c·L: add c·L·(its running sum).
-  G1XYZZ sum = G1XYZZ::inf();
-  for (int c = 0; c < 8; ++c) {
-    G1XYZZ offset = G1XYZZ::inf(), r = running.lane(c);
-    for (int bit = 2; bit >= 0; --bit) {
-      offset = offset.dbl();
-      if ((c >> bit) & 1) offset = offset.add(r);
-    }
-    for (size_t k = 1; k < L; k <<= 1) offset = offset.dbl();
-    sum = sum.add(total.lane(c)).add(offset);
-  }
-  return sum;
-}
-#endif
-
 // Weighted sum of window w's digits over points [lo, hi): Σ_b (b+1)·bucket_b.
 G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars, size_t lo, size_t hi,
                       const Window &win) {
@@ -425,7 +332,10 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
   for (const auto &d : s.deferred) s.side_add(d.bucket, d.point);  // what skew left over
 
 #ifdef GAL_FIELD52X8
-  if (s.vector && nb >= 64) return reduce_buckets_vector(s, nb);
+  if (s.vector && nb >= 64)
+    return reduce_bucket_slices<V, G1XYZZ, G1Affine>(
+        nb, [&](size_t b) -> const G1Affine & { return s.bucket[b]; },
+        [&](size_t b) { return s.side_stamp[b] == s.stamp ? &s.side[b] : nullptr; });
 #endif
   G1XYZZ running = G1XYZZ::inf(), total = G1XYZZ::inf();
   for (size_t b = nb; b-- > 0;) {

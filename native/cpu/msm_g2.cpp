@@ -15,6 +15,7 @@
 #include "msm_digits.h"
 #include "parallel.h"
 #include "vector_domain.h"
+#include "xyzz_lanes.h"
 
 namespace gal {
 namespace cpu {
@@ -45,56 +46,6 @@ void doubling_slope(const G2Affine &a, bool vector, Fq2 &den, Fq2 &num) {
   const Fq2 x2 = vector ? to_vector_domain(to_scalar_domain(a.x).sqr()) : a.x.sqr();
   num = x2.dbl() + x2;
 }
-
-#ifdef GAL_FIELD52X8
-using V = FqLanes;
-
-// Eight Fq2 values, vector domain: c0 + c1·u lane by lane.
-struct Fq2x8 {
-  V c0, c1;
-
-  static Fq2x8 gather(const Fq2 *const x[8]) {
-    const Fq *a[8], *b[8];
-    for (int i = 0; i < 8; ++i) a[i] = &x[i]->c0, b[i] = &x[i]->c1;
-    return {V::gather(a), V::gather(b)};
-  }
-  void scatter(Fq2 *const out[8]) const {
-    Fq *a[8], *b[8];
-    for (int i = 0; i < 8; ++i) a[i] = &out[i]->c0, b[i] = &out[i]->c1;
-    c0.scatter(a);
-    c1.scatter(b);
-  }
-  __mmask8 zero_lanes() const { return c0.zero_lanes() & c1.zero_lanes(); }
-  void set_lane(int c, const Fq2 &x) {  // for the rare lanes that leave the vector formulas
-    set_lane_value(c0, c, x.c0);
-    set_lane_value(c1, c, x.c1);
-  }
-  static Fq2x8 blend(__mmask8 take_b, const Fq2x8 &a, const Fq2x8 &b) {
-    return {V::blend(take_b, a.c0, b.c0), V::blend(take_b, a.c1, b.c1)};
-  }
-  Fq2x8 operator-(const Fq2x8 &b) const { return {c0 - b.c0, c1 - b.c1}; }
-  Fq2x8 reduced() const { return {c0.reduced(), c1.reduced()}; }
-
-  // Karatsuba (u² = −1). Operands below 2p; the result below p, or with
-  // `lazy` below 2p (the inverse chains, as in the G1 batch).
-  template <bool lazy = false>
-  Fq2x8 mul(const Fq2x8 &b) const {
-    const V sa = c0.add_2p(c1), sb = b.c0.add_2p(b.c1);
-    V t0, t1, t2;
-    V::products<3, !lazy>({&c0, &c1, &sa}, {&b.c0, &b.c1, &sb}, {&t0, &t1, &t2});
-    if (lazy) return {t0.sub_2p(t1), t2.sub_2p(t0).sub_2p(t1)};
-    return {t0 - t1, t2 - t0 - t1};
-  }
-  // (a + bu)² = (a + b)(a − b) + 2ab·u; this below p.
-  Fq2x8 sqr() const {
-    const V s = c0.add_2p(c1), d = c0.sub_lazy(c1);
-    V r0, ab;
-    V::products<2>({&s, &c0}, {&d, &c1}, {&r0, &ab});
-    return {r0, ab + ab};
-  }
-};
-
-#endif
 
 // Bucket sums in affine form, filled by batches of independent additions
 // that share one inversion (Montgomery's trick): about 17 Fq products an
@@ -150,6 +101,12 @@ class AffineBuckets {
 
   // Σ_b (b+1)·(bucket_b + side_b) as a running sum from the top.
   G2XYZZ weighted_sum() const {
+#ifdef GAL_FIELD52X8
+    if (vector && bucket.size() >= 64)
+      return reduce_bucket_slices<Fq2Lanes, G2XYZZ, G2Affine>(
+          bucket.size(), [&](size_t b) -> const G2Affine & { return bucket[b]; },
+          [&](size_t b) { return side[b].is_inf() ? nullptr : &side[b]; });
+#endif
     G2XYZZ running = G2XYZZ::inf(), sum = G2XYZZ::inf();
     for (size_t b = bucket.size(); b-- > 0;) {
       running = running.add_affine(vector ? to_scalar_domain(bucket[b]) : bucket[b]);
@@ -226,7 +183,7 @@ class AffineBuckets {
   }
 
 #ifdef GAL_FIELD52X8
-  // The batch on eight lanes, as the G1 batch: gather the buckets and
+  // The batch on eight lanes (an Fq2 a pair of Field52x8), as the G1 batch: gather the buckets and
   // points and form the slopes' fractions, multiply the denominators into
   // eight interleaved prefix chains, invert the eight chain totals with one
   // scalar batch inversion, then walk back finishing the additions. Lanes
@@ -234,9 +191,8 @@ class AffineBuckets {
   void flush_vector() {
     const size_t nv = (count + 7) / 8;
     const Fq2 pad = to_vector_domain(Fq2::one());
-    const Fq2x8 one{V::broadcast(split52(pad.c0.v)), V::broadcast(split52(pad.c1.v))};
-    const Fq2x8 zero{V::broadcast(Limbs52{{0, 0, 0, 0, 0}}), V::broadcast(Limbs52{{0, 0, 0, 0, 0}})};
-    Fq2x8 acc = one;
+    const Fq2Lanes one = broadcast_lanes(pad), zero = broadcast_lanes(Fq2::zero());
+    Fq2Lanes acc = one;
     for (size_t v = 0; v < nv; ++v) {
       const Fq2 *ax[8], *ay[8], *px[8], *py[8];
       __mmask8 live = 0, negate = 0;
@@ -251,10 +207,10 @@ class AffineBuckets {
           ax[c] = ay[c] = px[c] = py[c] = &pad;
         }
       }
-      const Fq2x8 x1 = Fq2x8::gather(ax), y1 = Fq2x8::gather(ay), x2 = Fq2x8::gather(px);
-      Fq2x8 y2 = Fq2x8::gather(py);
-      y2 = Fq2x8::blend(negate, y2, zero - y2);
-      Fq2x8 d = x2 - x1, n = y2 - y1;
+      const Fq2Lanes x1 = Fq2Lanes::gather(ax), y1 = Fq2Lanes::gather(ay), x2 = Fq2Lanes::gather(px);
+      Fq2Lanes y2 = Fq2Lanes::gather(py);
+      y2 = Fq2Lanes::blend(negate, y2, zero - y2);
+      Fq2Lanes d = x2 - x1, n = y2 - y1;
       __mmask8 inf = 0;
       const __mmask8 same_x = d.zero_lanes() & live;
       for (int c = 0; c < 8; ++c)
@@ -264,13 +220,13 @@ class AffineBuckets {
           if (a.y == point(pend_point[k]).y) {
             Fq2 dd, nn;
             doubling_slope(a, true, dd, nn);
-            d.set_lane(c, dd);
-            n.set_lane(c, nn);
+            set_lane_value(d, c, dd);
+            set_lane_value(n, c, nn);
           } else {
             inf |= (__mmask8)(1u << c);
           }
         }
-      vden[v] = Fq2x8::blend((__mmask8)~live | inf, d, one);  // padding and infinities stay out of the chains
+      vden[v] = Fq2Lanes::blend((__mmask8)~live | inf, d, one);  // padding and infinities stay out of the chains
       vnum[v] = n, vax[v] = x1, vay[v] = y1, vpx[v] = x2;
       vinf[v] = inf;
       vprefix[v] = acc;
@@ -285,22 +241,22 @@ class AffineBuckets {
     for (auto &t : total) t = to_scalar_domain(t);
     batch_inverse(total, scratch8, 8);
     for (auto &t : total) t = to_vector_domain(t);
-    Fq2x8 inv = Fq2x8::gather(cp);
+    Fq2Lanes inv = Fq2Lanes::gather(cp);
     Fq2 sink_x[8], sink_y[8];
     for (size_t v = nv; v-- > 0;) {
-      const Fq2x8 inv_den = inv.mul<true>(vprefix[v]);
+      const Fq2Lanes inv_den = inv.mul<true>(vprefix[v]);
       inv = inv.mul<true>(vden[v]);
-      const Fq2x8 lambda = vnum[v].mul(inv_den);
-      const Fq2x8 x3 = lambda.sqr() - vax[v] - vpx[v];
-      const Fq2x8 y3 = lambda.mul(vax[v] - x3) - vay[v];
+      const Fq2Lanes lambda = vnum[v].mul(inv_den);
+      const Fq2Lanes x3 = lambda.sqr() - vax[v] - vpx[v];
+      const Fq2Lanes y3 = lambda.mul(vax[v] - x3) - vay[v];
       Fq2 *ox[8], *oy[8];
       for (int c = 0; c < 8; ++c) {
         const size_t k = 8 * v + c;
         G2Affine *a = k < count ? &bucket[pend_bucket[k]] : nullptr;
         ox[c] = a ? &a->x : &sink_x[c], oy[c] = a ? &a->y : &sink_y[c];
       }
-      Fq2x8::blend(vinf[v], x3, zero).scatter(ox);  // infinity is (0, 0)
-      Fq2x8::blend(vinf[v], y3, zero).scatter(oy);
+      Fq2Lanes::blend(vinf[v], x3, zero).scatter(ox);  // infinity is (0, 0)
+      Fq2Lanes::blend(vinf[v], y3, zero).scatter(oy);
     }
   }
 #endif
@@ -316,7 +272,7 @@ class AffineBuckets {
 #ifdef GAL_FIELD52X8
   // The batch as eight-lane vectors: the slope's denominator and numerator,
   // the prefix products, the bucket's x and y and the point's x.
-  std::vector<Fq2x8> vden, vnum, vprefix, vax, vay, vpx;
+  std::vector<Fq2Lanes> vden, vnum, vprefix, vax, vay, vpx;
   std::vector<__mmask8> vinf;  // lanes whose sum is infinity (p = -a)
 #endif
   std::vector<Deferred> deferred, retry;
@@ -326,14 +282,16 @@ class AffineBuckets {
 };
 
 // Estimated cost of window size c: per point and window an addition (a
-// batch's share of its inversion adds 1/16 at nb = 1024), per bucket nine
-// times that in the XYZZ running-sum reduction. Fitted to 2^14 points on
-// IFMA lanes (c = 9…13 measured 63, 60, 66, 85, 129 ms on one thread); on
-// scalar arithmetic c = 10 and 11 measure the same.
-int choose_window(size_t n) {
-  auto cost = [n](int c) {
+// batch's share of its inversion adds 1/16 at nb = 1024), per bucket about
+// three times that in the running-sum reduction on IFMA lanes, nine times
+// on scalar arithmetic. Fitted to 2^14 points, one thread: c = 9…13
+// measured 51, 43, 40, 41, 49 ms on the lanes and 113, 106, 108, 117,
+// 150 ms without them.
+int choose_window(size_t n, bool vector) {
+  const double per_bucket = vector ? 3.0 : 9.0;
+  auto cost = [&](int c) {
     const double nb = (double)(1u << (c - 1)), windows = (double)cut_windows(c).size();
-    return windows * ((1.0 + 64.0 / nb) * (double)n + 9.0 * nb);
+    return windows * ((1.0 + 64.0 / nb) * (double)n + per_bucket * nb);
   };
   int best = 2;
   for (int c = 3; c <= 20; ++c)
@@ -393,7 +351,7 @@ Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     });
     if (!bad.ok()) return bad;
 
-    const int c = choose_window(n);
+    const int c = choose_window(n, vector);
     const std::vector<Window> wins = cut_windows(c);
     const int windows = (int)wins.size();
     size_t chunks = std::max<size_t>(1, ((size_t)threads * 2 + windows - 1) / windows);

@@ -44,6 +44,68 @@ inline void set_lane_value(FqLanes &v, int c, const bn254::Fq &x) {
   t[c] = x;
   v = FqLanes::gather(in);
 }
+
+// Eight Fq2 values: c0 + c1·u lane by lane.
+struct Fq2Lanes {
+  FqLanes c0, c1;
+
+  static Fq2Lanes gather(const bn254::Fq2 *const x[8]) {
+    const bn254::Fq *a[8], *b[8];
+    for (int i = 0; i < 8; ++i) a[i] = &x[i]->c0, b[i] = &x[i]->c1;
+    return {FqLanes::gather(a), FqLanes::gather(b)};
+  }
+  void scatter(bn254::Fq2 *const out[8]) const {
+    bn254::Fq *a[8], *b[8];
+    for (int i = 0; i < 8; ++i) a[i] = &out[i]->c0, b[i] = &out[i]->c1;
+    c0.scatter(a);
+    c1.scatter(b);
+  }
+  __mmask8 zero_lanes() const { return c0.zero_lanes() & c1.zero_lanes(); }
+  static Fq2Lanes blend(__mmask8 take_b, const Fq2Lanes &a, const Fq2Lanes &b) {
+    return {FqLanes::blend(take_b, a.c0, b.c0), FqLanes::blend(take_b, a.c1, b.c1)};
+  }
+  Fq2Lanes operator+(const Fq2Lanes &b) const { return {c0 + b.c0, c1 + b.c1}; }
+  Fq2Lanes operator-(const Fq2Lanes &b) const { return {c0 - b.c0, c1 - b.c1}; }
+  Fq2Lanes reduced() const { return {c0.reduced(), c1.reduced()}; }
+
+  // Karatsuba (u² = −1). Operands below 2p; the result below p, or with
+  // `lazy` below 2p (for chains that reduce at their end).
+  template <bool lazy = false>
+  Fq2Lanes mul(const Fq2Lanes &b) const {
+    const FqLanes sa = c0.add_2p(c1), sb = b.c0.add_2p(b.c1);
+    FqLanes t0, t1, t2;
+    FqLanes::products<3, !lazy>({&c0, &c1, &sa}, {&b.c0, &b.c1, &sb}, {&t0, &t1, &t2});
+    if (lazy) return {t0.sub_2p(t1), t2.sub_2p(t0).sub_2p(t1)};
+    return {t0 - t1, t2 - t0 - t1};
+  }
+  Fq2Lanes operator*(const Fq2Lanes &b) const { return mul(b); }
+  // (a + bu)² = (a + b)(a − b) + 2ab·u; this below p.
+  Fq2Lanes sqr() const {
+    const FqLanes s = c0.add_2p(c1), d = c0.sub_lazy(c1);
+    FqLanes r0, ab;
+    FqLanes::products<2>({&s, &c0}, {&d, &c1}, {&r0, &ab});
+    return {r0, ab + ab};
+  }
+};
+
+inline void set_lane_value(Fq2Lanes &v, int c, const bn254::Fq2 &x) {
+  set_lane_value(v.c0, c, x.c0);
+  set_lane_value(v.c1, c, x.c1);
+}
+
+// A vector-domain value in every lane.
+inline FqLanes broadcast_lanes(const bn254::Fq &x) { return FqLanes::broadcast(split52(x.v)); }
+inline Fq2Lanes broadcast_lanes(const bn254::Fq2 &x) { return {broadcast_lanes(x.c0), broadcast_lanes(x.c1)}; }
+
+// Lane c as a scalar-domain value, or replaced by one: for the rare lanes
+// that leave the vector formulas, and for results leaving the lanes.
+inline bn254::Fq lane_scalar(const FqLanes &v, int c) { return to_scalar_domain(lane_value(v, c)); }
+inline bn254::Fq2 lane_scalar(const Fq2Lanes &v, int c) { return {lane_scalar(v.c0, c), lane_scalar(v.c1, c)}; }
+inline void set_lane_scalar(FqLanes &v, int c, const bn254::Fq &x) { set_lane_value(v, c, to_vector_domain(x)); }
+inline void set_lane_scalar(Fq2Lanes &v, int c, const bn254::Fq2 &x) {
+  set_lane_scalar(v.c0, c, x.c0);
+  set_lane_scalar(v.c1, c, x.c1);
+}
 #endif
 
 }  // namespace cpu
