@@ -134,27 +134,22 @@ bool same_x_slope(const Scratch &s, const G1Affine &a, const G1Affine &p, Fq &de
 // the additions two vectors at a time, so that their products pair up (one
 // product alone waits on its own latency). Lanes past `count` are padding.
 void flush_vector(Scratch &s, size_t count) {
+  static_assert(sizeof(G1Affine) == 64, "lane offsets are indices << 6");
   const size_t nv = (count + 7) / 8;
-  const Fq pad = to_vector_domain(Fq::one());
-  const V one = V::broadcast(split52(pad.v));
-  const V zero = V::broadcast(Limbs52{{0, 0, 0, 0, 0}});
+  const V one = broadcast_lanes(to_vector_domain(Fq::one())), zero = broadcast_lanes(Fq::zero());
+  // Lane c of vector v is addition 8v + c; lanes past `count` read entry 0.
+  auto bucket_offsets = [&](size_t v) {
+    return lane_offsets(_mm256_maskz_loadu_epi32(live_lanes(count, v), &s.pend_bucket[8 * v]), 6);
+  };
   V acc = one;
   for (size_t v = 0; v < nv; ++v) {
-    const Fq *ax[8], *ay[8], *px[8], *py[8];
-    __mmask8 live = 0, negate = 0;
-    for (int c = 0; c < 8; ++c) {
-      const size_t k = 8 * v + c;
-      if (k < count) {
-        const G1Affine &a = s.bucket[s.pend_bucket[k]], &p = s.points[s.pend_point[k] >> 1];
-        ax[c] = &a.x, ay[c] = &a.y, px[c] = &p.x, py[c] = &p.y;
-        live |= (__mmask8)(1u << c);
-        negate |= (__mmask8)((s.pend_point[k] & 1) << c);
-      } else {
-        ax[c] = ay[c] = px[c] = py[c] = &pad;
-      }
-    }
-    const V x1 = V::gather(ax), y1 = V::gather(ay), x2 = V::gather(px);
-    V y2 = V::gather(py);
+    const __mmask8 live = live_lanes(count, v);
+    const __m256i refs = _mm256_maskz_loadu_epi32(live, &s.pend_point[8 * v]);
+    const __mmask8 negate = _mm256_test_epi32_mask(refs, _mm256_set1_epi32(1));
+    const __m512i at_bucket = bucket_offsets(v), at_point = lane_offsets(_mm256_srli_epi32(refs, 1), 6);
+    const V x1 = V::gather_at(&s.bucket[0].x, at_bucket), y1 = V::gather_at(&s.bucket[0].y, at_bucket);
+    const V x2 = V::gather_at(&s.points[0].x, at_point);
+    V y2 = V::gather_at(&s.points[0].y, at_point);
     y2 = V::blend(negate, y2, zero - y2);
     V den = x2 - x1, num = y2 - y1;
     __mmask8 inf = 0;
@@ -187,17 +182,10 @@ void flush_vector(Scratch &s, size_t count) {
   batch_inverse(total, scratch, 8);
   for (auto &t : total) t = to_vector_domain(t);
   V inv = V::gather(cp);
-  Fq sink_x[8], sink_y[8];
-  auto write = [&](size_t v, const V &x3_in, const V &y3_in) {
-    const V x3 = V::blend(s.vinf[v], x3_in, zero), y3 = V::blend(s.vinf[v], y3_in, zero);  // infinity is (0, 0)
-    Fq *ox[8], *oy[8];
-    for (int c = 0; c < 8; ++c) {
-      const size_t k = 8 * v + c;
-      G1Affine *a = k < count ? &s.bucket[s.pend_bucket[k]] : nullptr;
-      ox[c] = a ? &a->x : &sink_x[c], oy[c] = a ? &a->y : &sink_y[c];
-    }
-    x3.scatter(ox);
-    y3.scatter(oy);
+  auto write = [&](size_t v, const V &x3, const V &y3) {
+    const __m512i at = bucket_offsets(v);
+    V::blend(s.vinf[v], x3, zero).scatter_at(&s.bucket[0].x, at, live_lanes(count, v));  // infinity is (0, 0)
+    V::blend(s.vinf[v], y3, zero).scatter_at(&s.bucket[0].y, at, live_lanes(count, v));
   };
   size_t v = nv;
   if (v % 2) {  // the last vector alone
@@ -333,9 +321,8 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
 
 #ifdef GAL_FIELD52X8
   if (s.vector && nb >= 64)
-    return reduce_bucket_slices<V, G1XYZZ, G1Affine>(
-        nb, [&](size_t b) -> const G1Affine & { return s.bucket[b]; },
-        [&](size_t b) { return s.side_stamp[b] == s.stamp ? &s.side[b] : nullptr; });
+    return reduce_bucket_slices<V, G1XYZZ>(s.bucket.data(), nb,
+                                           [&](size_t b) { return s.side_stamp[b] == s.stamp ? &s.side[b] : nullptr; });
 #endif
   G1XYZZ running = G1XYZZ::inf(), total = G1XYZZ::inf();
   for (size_t b = nb; b-- > 0;) {

@@ -103,9 +103,8 @@ class AffineBuckets {
   G2XYZZ weighted_sum() const {
 #ifdef GAL_FIELD52X8
     if (vector && bucket.size() >= 64)
-      return reduce_bucket_slices<Fq2Lanes, G2XYZZ, G2Affine>(
-          bucket.size(), [&](size_t b) -> const G2Affine & { return bucket[b]; },
-          [&](size_t b) { return side[b].is_inf() ? nullptr : &side[b]; });
+      return reduce_bucket_slices<Fq2Lanes, G2XYZZ>(bucket.data(), bucket.size(),
+                                                    [&](size_t b) { return side[b].is_inf() ? nullptr : &side[b]; });
 #endif
     G2XYZZ running = G2XYZZ::inf(), sum = G2XYZZ::inf();
     for (size_t b = bucket.size(); b-- > 0;) {
@@ -189,26 +188,22 @@ class AffineBuckets {
   // scalar batch inversion, then walk back finishing the additions. Lanes
   // past `count` are padding.
   void flush_vector() {
+    static_assert(sizeof(G2Affine) == 128, "lane offsets are indices << 7");
     const size_t nv = (count + 7) / 8;
-    const Fq2 pad = to_vector_domain(Fq2::one());
-    const Fq2Lanes one = broadcast_lanes(pad), zero = broadcast_lanes(Fq2::zero());
+    const Fq2Lanes one = broadcast_lanes(to_vector_domain(Fq2::one())), zero = broadcast_lanes(Fq2::zero());
+    // Lane c of vector v is addition 8v + c; lanes past `count` read entry 0.
+    auto bucket_offsets = [&](size_t v) {
+      return lane_offsets(_mm256_maskz_loadu_epi32(live_lanes(count, v), &pend_bucket[8 * v]), 7);
+    };
     Fq2Lanes acc = one;
     for (size_t v = 0; v < nv; ++v) {
-      const Fq2 *ax[8], *ay[8], *px[8], *py[8];
-      __mmask8 live = 0, negate = 0;
-      for (int c = 0; c < 8; ++c) {
-        const size_t k = 8 * v + c;
-        if (k < count) {
-          const G2Affine &a = bucket[pend_bucket[k]], &p = points[pend_point[k] >> 1];
-          ax[c] = &a.x, ay[c] = &a.y, px[c] = &p.x, py[c] = &p.y;
-          live |= (__mmask8)(1u << c);
-          negate |= (__mmask8)((pend_point[k] & 1) << c);
-        } else {
-          ax[c] = ay[c] = px[c] = py[c] = &pad;
-        }
-      }
-      const Fq2Lanes x1 = Fq2Lanes::gather(ax), y1 = Fq2Lanes::gather(ay), x2 = Fq2Lanes::gather(px);
-      Fq2Lanes y2 = Fq2Lanes::gather(py);
+      const __mmask8 live = live_lanes(count, v);
+      const __m256i refs = _mm256_maskz_loadu_epi32(live, &pend_point[8 * v]);
+      const __mmask8 negate = _mm256_test_epi32_mask(refs, _mm256_set1_epi32(1));
+      const __m512i at_bucket = bucket_offsets(v), at_point = lane_offsets(_mm256_srli_epi32(refs, 1), 7);
+      const Fq2Lanes x1 = Fq2Lanes::gather_at(&bucket[0].x, at_bucket), y1 = Fq2Lanes::gather_at(&bucket[0].y, at_bucket);
+      const Fq2Lanes x2 = Fq2Lanes::gather_at(&points[0].x, at_point);
+      Fq2Lanes y2 = Fq2Lanes::gather_at(&points[0].y, at_point);
       y2 = Fq2Lanes::blend(negate, y2, zero - y2);
       Fq2Lanes d = x2 - x1, n = y2 - y1;
       __mmask8 inf = 0;
@@ -242,21 +237,15 @@ class AffineBuckets {
     batch_inverse(total, scratch8, 8);
     for (auto &t : total) t = to_vector_domain(t);
     Fq2Lanes inv = Fq2Lanes::gather(cp);
-    Fq2 sink_x[8], sink_y[8];
     for (size_t v = nv; v-- > 0;) {
       const Fq2Lanes inv_den = inv.mul<true>(vprefix[v]);
       inv = inv.mul<true>(vden[v]);
       const Fq2Lanes lambda = vnum[v].mul(inv_den);
       const Fq2Lanes x3 = lambda.sqr() - vax[v] - vpx[v];
       const Fq2Lanes y3 = lambda.mul(vax[v] - x3) - vay[v];
-      Fq2 *ox[8], *oy[8];
-      for (int c = 0; c < 8; ++c) {
-        const size_t k = 8 * v + c;
-        G2Affine *a = k < count ? &bucket[pend_bucket[k]] : nullptr;
-        ox[c] = a ? &a->x : &sink_x[c], oy[c] = a ? &a->y : &sink_y[c];
-      }
-      Fq2Lanes::blend(vinf[v], x3, zero).scatter(ox);  // infinity is (0, 0)
-      Fq2Lanes::blend(vinf[v], y3, zero).scatter(oy);
+      const __m512i at = bucket_offsets(v);
+      Fq2Lanes::blend(vinf[v], x3, zero).scatter_at(&bucket[0].x, at, live_lanes(count, v));  // infinity is (0, 0)
+      Fq2Lanes::blend(vinf[v], y3, zero).scatter_at(&bucket[0].y, at, live_lanes(count, v));
     }
   }
 #endif

@@ -60,6 +60,13 @@ struct Fq2Lanes {
     c0.scatter(a);
     c1.scatter(b);
   }
+  static Fq2Lanes gather_at(const bn254::Fq2 *base, __m512i offsets) {
+    return {FqLanes::gather_at(&base->c0, offsets), FqLanes::gather_at(&base->c1, offsets)};
+  }
+  void scatter_at(bn254::Fq2 *base, __m512i offsets, __mmask8 lanes) const {
+    c0.scatter_at(&base->c0, offsets, lanes);
+    c1.scatter_at(&base->c1, offsets, lanes);
+  }
   __mmask8 zero_lanes() const { return c0.zero_lanes() & c1.zero_lanes(); }
   static Fq2Lanes blend(__mmask8 take_b, const Fq2Lanes &a, const Fq2Lanes &b) {
     return {FqLanes::blend(take_b, a.c0, b.c0), FqLanes::blend(take_b, a.c1, b.c1)};
@@ -91,6 +98,16 @@ struct Fq2Lanes {
 inline void set_lane_value(Fq2Lanes &v, int c, const bn254::Fq2 &x) {
   set_lane_value(v.c0, c, x.c0);
   set_lane_value(v.c1, c, x.c1);
+}
+
+// The lanes of the v-th group of eight among `count` entries.
+inline __mmask8 live_lanes(size_t count, size_t v) {
+  return (__mmask8)(count - 8 * v >= 8 ? 0xff : (1u << (count - 8 * v)) - 1);
+}
+// Byte offsets index << shift of eight 32-bit indices, for gather_at and
+// scatter_at.
+inline __m512i lane_offsets(__m256i index, unsigned shift) {
+  return _mm512_slli_epi64(_mm512_cvtepu32_epi64(index), shift);
 }
 
 // A vector-domain value in every lane.

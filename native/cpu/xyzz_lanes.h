@@ -71,23 +71,23 @@ struct XYZZLanes {
   }
 };
 
-// Σ_b (b+1)·(bucket(b) + side(b)) over nb buckets, nb a power of two ≥ 8:
+// Σ_b (b+1)·(bucket[b] + side(b)) over nb buckets, nb a power of two ≥ 8:
 // the bucket range is cut into eight contiguous slices, one a lane; each
 // lane keeps its slice's running and weighted sums, and the slices' weight
-// offsets are added back at the end. bucket(b): an affine bucket sum in the
-// vector domain ((0, 0) when empty); side(b): a pointer to its overflow sum
+// offsets are added back at the end. bucket: the affine bucket sums in the
+// vector domain ((0, 0) when empty); side(b): a pointer to b's overflow sum
 // (scalar domain), or null.
-template <class Lanes, class Point, class Affine, class Bucket, class Side>
-Point reduce_bucket_slices(size_t nb, Bucket &&bucket, Side &&side) {
+template <class Lanes, class Point, class Affine, class Side>
+Point reduce_bucket_slices(const Affine *bucket, size_t nb, Side &&side) {
   using P8 = XYZZLanes<Lanes, Point, Affine>;
   using Coordinate = decltype(Affine{}.x);
   const size_t L = nb / 8;
   const Lanes one = broadcast_lanes(to_vector_domain(Coordinate::one())), zero = broadcast_lanes(Coordinate::zero());
   P8 running = P8::inf(one, zero), total = P8::inf(one, zero);
+  const __m512i slice = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64((long long)(L * sizeof(Affine))));
   for (size_t i = L; i-- > 0;) {
-    const Coordinate *px[8], *py[8];
-    for (int c = 0; c < 8; ++c) px[c] = &bucket(c * L + i).x, py[c] = &bucket(c * L + i).y;
-    const Lanes qx = Lanes::gather(px), qy = Lanes::gather(py);
+    const __m512i at = _mm512_add_epi64(slice, _mm512_set1_epi64((long long)(i * sizeof(Affine))));  // bucket c·L + i
+    const Lanes qx = Lanes::gather_at(&bucket[0].x, at), qy = Lanes::gather_at(&bucket[0].y, at);
     running.add_affine(qx, qy, qx.zero_lanes() & qy.zero_lanes(), one);
     for (int c = 0; c < 8; ++c)
       if (const Point *extra = side(c * L + i)) running.set_lane(c, running.lane(c).add(*extra));

@@ -120,6 +120,21 @@ struct Field52x8 {
       _mm512_i64scatter_epi64(nullptr, _mm512_add_epi64(addr, _mm512_set1_epi64(8 * j)), w[j], 1);
   }
 
+  // The same from and to base + offsets[i] bytes, lanes past `lanes` left
+  // alone by the scatter: for callers that hold indices rather than
+  // pointers (eight pointers stored one by one and loaded as a vector stall
+  // the load until the stores complete).
+  static Field52x8 gather_at(const Scalar *base, __m512i offsets) {
+    __m512i w[4];
+    for (int j = 0; j < 4; ++j) w[j] = _mm512_i64gather_epi64(offsets, reinterpret_cast<const u64 *>(base) + j, 1);
+    return from_words(w);
+  }
+  void scatter_at(Scalar *base, __m512i offsets, __mmask8 lanes) const {
+    __m512i w[4];
+    to_words(w);
+    for (int j = 0; j < 4; ++j) _mm512_mask_i64scatter_epi64(reinterpret_cast<u64 *>(base) + j, lanes, offsets, w[j], 1);
+  }
+
   // From and to four 64-bit limb vectors (limb j of the eight lanes in w[j]).
   static Field52x8 from_words(const __m512i w[4]) {
     const __m512i M = mask();
