@@ -2,8 +2,8 @@
 // digits as in the G1 MSM, affine buckets filled by batched additions, a
 // running-sum reduction per window in XYZZ, windows spread over the threads
 // (split by point range when there are few windows). Where the CPU has
-// AVX-512 IFMA the batches run eight additions at a time, each Fq2 value a
-// pair of Field52x8 vectors.
+// AVX-512 IFMA the batches and the reduction run eight at a time, each Fq2
+// value a pair of Field52x8 vectors.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -54,7 +54,7 @@ void doubling_slope(const G2Affine &a, bool vector, Fq2 &den, Fq2 &num) {
 // deferred points (skewed scalars: all equal, say) further ones go to a
 // per-bucket XYZZ side sum, so skew costs XYZZ speed rather than a batch
 // (and an inversion) per point. With `vector`, points and buckets are in the
-// vector domain; the side sums and the reduction stay in the scalar one.
+// vector domain; the side sums stay in the scalar one.
 class AffineBuckets {
  public:
   void reset(const G2Affine *points_in, const Window &win, bool vector_in) {
