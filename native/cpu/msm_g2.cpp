@@ -182,11 +182,11 @@ class AffineBuckets {
   }
 
 #ifdef GAL_FIELD52X8
-  // The batch on eight lanes (an Fq2 a pair of Field52x8), as the G1 batch: gather the buckets and
-  // points and form the slopes' fractions, multiply the denominators into
-  // eight interleaved prefix chains, invert the eight chain totals with one
-  // scalar batch inversion, then walk back finishing the additions. Lanes
-  // past `count` are padding.
+  // The batch on eight lanes, as the G1 batch: gather the buckets and points
+  // and form the slopes' fractions, multiply the denominators into eight
+  // interleaved prefix chains, invert the eight chain totals with one scalar
+  // batch inversion, then walk back finishing the additions. Lanes past
+  // `count` are padding.
   void flush_vector() {
     static_assert(sizeof(G2Affine) == 128, "lane offsets are indices << 7");
     const size_t nv = (count + 7) / 8;
