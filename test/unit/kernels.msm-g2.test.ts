@@ -70,6 +70,22 @@ describe.each([
     expect((await kernels.msmG2!(new Uint8Array(0), new Uint8Array(0))).length).toBe(128);
   });
 
+  // 256 points: a window of 7 bits, 64 buckets in eight slices of eight, so
+  // the lanes' running sums meet equal and opposite buckets.
+  it('bucket reduction: running sums equal to, or opposite to, the next bucket', async () => {
+    const P = G2.BASE.multiply(777n), N = P.negate();
+    const padded = (points: P2[], scalars: bigint[]) =>
+      [points.concat(Array(256 - points.length).fill(G2.BASE)), scalars.concat(Array(256 - scalars.length).fill(0n))] as const;
+    for (const [points, scalars] of [
+      padded([P, P], [1n, 2n]),  // running = P meets bucket P: a doubling
+      padded([P, N], [2n, 1n]),  // running = P meets bucket −P: infinity
+      padded(Array(20).fill(P), Array.from({ length: 20 }, (_, i) => BigInt(i + 1))),
+    ]) {
+      const got = decode(await kernels.msmG2!(encode(points), encodeScalars(scalars)));
+      expect(got.equals(reference(points, scalars))).toBe(true);
+    }
+  });
+
   it('skewed scalars: all equal, and mostly zero (deferred additions and their overflow)', async () => {
     const points = Array.from({ length: 24 }, () => G2.BASE.multiply(rand() || 1n));
     const many = Array.from({ length: 600 }, (_, i) => points[i % 24]!);
