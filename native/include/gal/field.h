@@ -141,12 +141,18 @@ struct Field {
   GAL_HD Field &operator*=(const Field &b) { return *this = *this * b; }
 
   // Exponentiation by a 256-bit little-endian exponent.
+  // Left to right from e's top set bit: the kernels raise to small public
+  // exponents (twiddle offsets) far more often than to 254-bit ones.
   GAL_HD Field pow(const u64 e[4]) const {
     Field r = one();
+    bool started = false;
     for (int i = 3; i >= 0; --i)
       for (int b = 63; b >= 0; --b) {
-        r = r.sqr();
-        if ((e[i] >> b) & 1) r = r * *this;
+        if (started) r = r.sqr();
+        if ((e[i] >> b) & 1) {
+          r = started ? r * *this : *this;
+          started = true;
+        }
       }
     return r;
   }
