@@ -197,8 +197,9 @@ V raw_constant(const Fr &integer) { return V::broadcast(split52(integer.v)); }
 struct RootsX8 {
   // level[h/8 + j/8]: lanes ω_{2h}^(j..j+7), for 8 ≤ h < 2^(kTableLog-1).
   std::vector<V> level, level_inv;
-  // Stages inside one vector (h = 4, 2): upper lane i gets ω_{2h}^(i mod h).
-  V inner[3], inner_inv[3];
+  // Twiddles of the stages inside a block, h = 4 then 2, laid out as
+  // inner_stages pairs two blocks: lane k gets ω_{2h}^(k mod h).
+  V inner[2], inner_inv[2];
 
   RootsX8() {
     const Roots &R = roots();
@@ -210,10 +211,10 @@ struct RootsX8 {
         level[h / 8 + j / 8] = lanes_of([&](int c) { return R.table[h + j + c]; });
         level_inv[h / 8 + j / 8] = lanes_of([&](int c) { return R.table_inv[h + j + c]; });
       }
-    for (int b = 1; b <= 2; ++b) {
-      const size_t h = size_t(1) << b;
-      inner[b] = lanes_of([&](int c) { return (c & h) ? R.table[h + (c % h)] : Fr::one(); });
-      inner_inv[b] = lanes_of([&](int c) { return (c & h) ? R.table_inv[h + (c % h)] : Fr::one(); });
+    for (int b = 0; b < 2; ++b) {
+      const size_t h = size_t(4) >> b;
+      inner[b] = lanes_of([&](int c) { return R.table[h + (c % h)]; });
+      inner_inv[b] = lanes_of([&](int c) { return R.table_inv[h + (c % h)]; });
     }
   }
 };
@@ -232,14 +233,34 @@ inline void butterfly(V &a, V &b, const V &w) {
   b = u.sub_lazy_2p(v).mul_lazy(w);
 }
 
-// DIF stage h ∈ {4, 2, 1} inside each vector: lane i meets lane i ^ h.
-inline void inner_stage(V &x, int h, const V &w) {
-  const __m512i idx = _mm512_xor_si512(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(h));
-  V partner;
-  for (int j = 0; j < 5; ++j) partner.l[j] = _mm512_permutexvar_epi64(idx, x.l[j]);
-  const __mmask8 upper = (__mmask8)(h == 4 ? 0xF0 : h == 2 ? 0xCC : 0xAA);
-  const V sum = x.add_2p(partner), diff = h == 1 ? partner.sub_2p(x) : partner.sub_lazy_2p(x).mul_lazy(w);
-  for (int j = 0; j < 5; ++j) x.l[j] = _mm512_mask_blend_epi64(upper, sum.l[j], diff.l[j]);
+// Lanes idx[k] of (a, b) for each limb: index i < 8 is a's lane i, 8 + i b's.
+inline V select_lanes(const V &a, const V &b, __m512i idx) {
+  V r;
+  for (int j = 0; j < 5; ++j) r.l[j] = _mm512_permutex2var_epi64(a.l[j], idx, b.l[j]);
+  return r;
+}
+
+// The DIF stages h = 4, 2, 1 inside blocks x and y, taken together so that
+// every butterfly uses whole vectors: each stage gathers the pairs' lower
+// elements of both blocks into one vector and their upper elements into
+// another (a stage inside one vector would compute both halves and keep
+// one). Lane k of a stage's difference vector is pair k of the blocks' lower
+// or upper halves; `w` holds the twiddles of stages 4 and 2 in that order.
+inline void inner_stages(V &x, V &y, const V w[2]) {
+  // Stage 4: (x0..3, y0..3) against (x4..7, y4..7).
+  V lo = select_lanes(x, y, _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11));
+  V hi = select_lanes(x, y, _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15));
+  butterfly(lo, hi, w[0]);  // lo: x0..3 y0..3, hi: x4..7 y4..7
+  // Stage 2: (x0 x1 y0 y1 x4 x5 y4 y5) against (x2 x3 y2 y3 x6 x7 y6 y7).
+  V a = select_lanes(lo, hi, _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13));
+  V b = select_lanes(lo, hi, _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15));
+  butterfly(a, b, w[1]);
+  // Stage 1, twiddle 1: even elements against odd ones.
+  const V even = select_lanes(a, b, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14));
+  const V odd = select_lanes(a, b, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15));
+  const V sum = even.add_2p(odd), diff = even.sub_2p(odd);  // x0 y0 x4 y4 x2 y2 x6 y6 and x1 y1 x5 y5 …
+  x = select_lanes(sum, diff, _mm512_setr_epi64(0, 8, 4, 12, 2, 10, 6, 14));
+  y = select_lanes(sum, diff, _mm512_setr_epi64(1, 9, 5, 13, 3, 11, 7, 15));
 }
 
 // The remaining stages inside a run of `vectors` consecutive blocks, then a
@@ -254,11 +275,10 @@ void dif_local_x8(Block *blocks, size_t vectors, V *buf, bool inverse, const V &
       for (size_t j = 0; j < hv; ++j) butterfly(buf[base + j], buf[base + j + hv], tw[j]);
   }
   const V *inner = inverse ? R.inner_inv : R.inner;
-  for (size_t i = 0; i < vectors; ++i) {
-    inner_stage(buf[i], 4, inner[2]);
-    inner_stage(buf[i], 2, inner[1]);
-    inner_stage(buf[i], 1, inner[0]);
+  for (size_t i = 0; i < vectors; i += 2) {  // vectors ≥ 32: n ≥ 256 here
+    inner_stages(buf[i], buf[i + 1], inner);
     pack(buf[i] * leave, blocks[i]);
+    pack(buf[i + 1] * leave, blocks[i + 1]);
   }
 }
 
