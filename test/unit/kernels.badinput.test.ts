@@ -78,6 +78,16 @@ describe.each(backends)('%s backend rejects bad input', (backend) => {
     await rejectsWith(kk.ntt(null as unknown as Uint8Array), 'GAL_ERR_INVALID_ARGUMENT');
   });
 
+  it('ntt of 512 values (the eight-lane load on the CPU): the first value not below r is named', async () => {
+    const kk = await k();
+    for (const bad of [R, R + 1n, R + 2n ** 192n, 2n ** 256n - 1n]) {
+      const v = encodeFields(Array.from({ length: 512 }, (_, i) => (i % 3 ? R - 1n : BigInt(i))));
+      v.set(fieldToBytes(bad, 2n ** 256n), 32 * 300);
+      v.set(fieldToBytes(bad, 2n ** 256n), 32 * 301);
+      expect(await kk.ntt(v).catch((e: GalacticError) => `${e.code} ${e.message}`)).toMatch(/^GAL_ERR_FIELD_RANGE .*value 300 /);
+    }
+  });
+
   it('poseidon: arity out of range, lengths, values', async () => {
     const kk = await k();
     for (const arity of [0, 17, 1.5, -1, NaN, '2']) {
