@@ -132,10 +132,17 @@ void dif_wide_pass(Fr *a, size_t n, int log, int s0, int k, const Fr *w, const F
 // Stages whose butterflies span more than 2^14 elements (512 KiB, inside L2)
 // run as column-blocked sweeps of at most 8 stages, as few as possible;
 // sweep(s0, k) runs stages s0+1 … s0+k. Returns how many stages that was.
+// With several threads, smaller arrays sweep enough stages to leave one
+// in-cache run per thread, down to runs of 2^13 elements (below that the
+// threads cost more than they save): one run of the whole array would leave
+// every thread but one idle.
 template <class Sweep>
-int wide_sweeps(int log, Sweep sweep) {
-  constexpr int kBlockLog = 14, kMaxPass = 8;
-  const int wide = std::max(0, log - kBlockLog);
+int wide_sweeps(int log, unsigned threads, Sweep sweep) {
+  constexpr int kBlockLog = 14, kMinBlockLog = 13, kMaxPass = 8;
+  int spread = 0;
+  while ((1u << spread) < threads) ++spread;
+  const int block_log = std::max(kMinBlockLog, std::min(kBlockLog, log - spread));
+  const int wide = std::max(0, log - block_log);
   const int passes = (wide + kMaxPass - 1) / kMaxPass;
   for (int s0 = 0, left = wide, p = passes; p > 0; --p) {
     const int k = (left + p - 1) / p;
@@ -396,7 +403,7 @@ Status ntt_x8(const uint8_t *in, uint8_t *out, size_t n, int log, bool inverse, 
   const Roots &R = roots();
   const Fr *w = inverse ? R.wi : R.w;
   const Fr *table = inverse ? R.table_inv.data() : R.table.data();
-  const int wide = wide_sweeps(log, [&](int s0, int k) { dif_wide_pass_x8(blocks, n, log, s0, k, w, table, threads); });
+  const int wide = wide_sweeps(log, threads, [&](int s0, int k) { dif_wide_pass_x8(blocks, n, log, s0, k, w, table, threads); });
   // Leave Montgomery form with the scale folded in: x·2^256 · 16s / 2^260 = x·s.
   Fr scale = Fr::from_u64(16);
   if (inverse) scale *= Fr::from_u64(n).inverse();
@@ -487,7 +494,7 @@ Status ntt_impl(const uint8_t *in, uint8_t *out, size_t n, bool inverse, const u
 
   const Fr *w = inverse ? R.wi : R.w;
   const Fr *table = inverse ? R.table_inv.data() : R.table.data();
-  const int wide = wide_sweeps(log, [&](int s0, int k) { dif_wide_pass(a, n, log, s0, k, w, table, threads); });
+  const int wide = wide_sweeps(log, threads, [&](int s0, int k) { dif_wide_pass(a, n, log, s0, k, w, table, threads); });
   const size_t h = n >> (wide + 1);
   if (h >= 1) {
     const size_t block = 2 * h;  // every remaining stage stays inside one block

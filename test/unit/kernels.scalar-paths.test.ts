@@ -34,7 +34,7 @@ describe('cpu backend, scalar arithmetic', () => {
     }
   });
 
-  it('ntt: 2^10 plain and coset against F1Field, 2^18 against the wasm engine', async () => {
+  it('ntt: 2^10 plain and coset against F1Field, 2^14 (one or two threads) and 2^18 against the wasm engine', async () => {
     const k = await loadKernels({ backend: 'cpu' });
     const r = rng(32);
     const a = Array.from({ length: 1024 }, () => r.field());
@@ -43,9 +43,12 @@ describe('cpu backend, scalar arithmetic', () => {
     expect(decodeFields(await k.ntt(encodeFields(a), { inverse: true, coset: true }))).toEqual(inv);
     const curve = await buildBn128(true);
     try {
-      const bytes = encodeFields(Array.from({ length: 2 ** 18 }, () => r.field()));
-      const ref = await curve.Fr.batchFromMontgomery(await curve.Fr.fft(await curve.Fr.batchToMontgomery(bytes)));
-      expect(Buffer.from(await k.ntt(bytes)).equals(Buffer.from(ref))).toBe(true);
+      for (const log of [14, 18]) {
+        const bytes = encodeFields(Array.from({ length: 2 ** log }, () => r.field()));
+        const ref = Buffer.from(await curve.Fr.batchFromMontgomery(await curve.Fr.fft(await curve.Fr.batchToMontgomery(bytes))));
+        for (const threads of log === 14 ? [1, 2] : [undefined])
+          expect(Buffer.from(await k.ntt(bytes, { threads })).equals(ref)).toBe(true);
+      }
     } finally {
       await curve.terminate();
     }
