@@ -350,45 +350,25 @@ void write_point(const G1Affine &p, uint8_t *out) {
 template <class BadPoint, class OffCurve>
 void load_points_vector(const uint8_t *points, size_t lo, size_t hi, G1Affine *mont, BadPoint &&bad_point,
                         OffCurve &&off_curve) {
-  static const Limbs52 r520 = [] {
-    Fq t = Fq::one();
-    for (int i = 0; i < 520; ++i) t = t.dbl();
-    u64 raw[4];
-    t.to_limbs(raw);
-    return split52(raw);
-  }();
-  const V to_domain = V::broadcast(r520), b = V::broadcast(V::constant(Fq::from_u64(3)));
+  static_assert(sizeof(G1Affine) == 64, "the wire and memory layouts share offsets");
+  const V b = V::broadcast(V::constant(Fq::from_u64(3))), zero = broadcast_lanes(Fq::zero());
+  const __m512i at = _mm512_setr_epi64(0, 64, 128, 192, 256, 320, 384, 448);
   for (size_t i0 = lo; i0 < hi; i0 += 8) {
-    Fq x[8], y[8];
-    const Fq *px[8], *py[8];
-    __mmask8 live = 0, inf = 0;
-    for (int c = 0; c < 8; ++c) {
-      const size_t i = i0 + c;
-      x[c] = y[c] = Fq::zero();
-      px[c] = &x[c], py[c] = &y[c];
-      if (i >= hi) continue;
-      std::memcpy(x[c].v, points + 64 * i, 32);
-      std::memcpy(y[c].v, points + 64 * i + 32, 32);
-      if (!Fq::limbs_below_modulus(x[c].v) || !Fq::limbs_below_modulus(y[c].v)) {
-        bad_point(i);
-        x[c] = y[c] = Fq::zero();
-      }
-      live |= (__mmask8)(1u << c);
-      if (x[c].is_zero() && y[c].is_zero()) inf |= (__mmask8)(1u << c);
-    }
-    V X = V::gather(px), Y = V::gather(py), XX, YY;
-    V::products<2>({&X, &Y}, {&to_domain, &to_domain}, {&X, &Y});
+    const __mmask8 live = live_lanes(hi - i0, 0);
+    __mmask8 bad = 0;
+    const uint8_t *base = points + 64 * i0;
+    V X = load_coordinates(base, at, live, &bad), Y = load_coordinates(base + 32, at, live, &bad);
+    X = V::blend(bad, X, zero), Y = V::blend(bad, Y, zero);  // a bad point reads as infinity
+    const __mmask8 inf = X.zero_lanes() & Y.zero_lanes();
+    V XX, YY;
     V::products<2>({&X, &Y}, {&X, &Y}, {&XX, &YY});
-    const __mmask8 on_curve = (YY - (XX * X + b)).zero_lanes();
-    for (int c = 0; c < 8; ++c)
-      if ((live & ~inf & ~on_curve) >> c & 1) off_curve(i0 + c);
-    Fq *ox[8], *oy[8];
+    const __mmask8 off = live & ~inf & ~(YY - (XX * X + b)).zero_lanes();
     for (int c = 0; c < 8; ++c) {
-      const bool out = (live >> c) & 1;
-      ox[c] = out ? &mont[i0 + c].x : &x[c], oy[c] = out ? &mont[i0 + c].y : &y[c];
+      if ((bad >> c) & 1) bad_point(i0 + c);
+      if ((off >> c) & 1) off_curve(i0 + c);
     }
-    X.scatter(ox);
-    Y.scatter(oy);
+    X.scatter_at(&mont[i0].x, at, live);
+    Y.scatter_at(&mont[i0].y, at, live);
   }
 }
 #endif

@@ -198,17 +198,6 @@ V lanes_of(F f) {
   return V::load(p);
 }
 
-// Lanes whose four 64-bit limbs w[0..3] (little-endian) hold a value below r.
-inline __mmask8 below_r(const __m512i w[4]) {
-  const auto r = [](int j) { return _mm512_set1_epi64((long long)Fr::p(j)); };
-  __mmask8 lt = _mm512_cmplt_epu64_mask(w[3], r(3)), eq = _mm512_cmpeq_epu64_mask(w[3], r(3));
-  for (int j = 2; j >= 0; --j) {
-    lt |= eq & _mm512_cmplt_epu64_mask(w[j], r(j));
-    eq &= _mm512_cmpeq_epu64_mask(w[j], r(j));
-  }
-  return lt;
-}
-
 // An integer (not a Montgomery form) in 52-bit limbs, broadcast.
 V raw_constant(const Fr &integer) { return V::broadcast(split52(integer.v)); }
 
@@ -382,9 +371,8 @@ Status ntt_x8(const uint8_t *in, uint8_t *out, size_t n, int log, bool inverse, 
       // Limb j of the block's eight elements straight into a vector (storing
       // them one by one and loading the vector would stall on forwarding).
       __m512i w[4];
-      const __m512i element = _mm512_setr_epi64(0, 32, 64, 96, 128, 160, 192, 224);
-      for (int j = 0; j < 4; ++j) w[j] = _mm512_i64gather_epi64(element, in + 256 * b + 8 * j, 1);
-      const __mmask8 ok = below_r(w);
+      V::gather_words(in + 256 * b, _mm512_setr_epi64(0, 32, 64, 96, 128, 160, 192, 224), 0xff, w);
+      const __mmask8 ok = V::below_modulus(w);
       if (ok != 0xff) {
         keep_lowest(bad, 8 * b + __builtin_ctz(~ok & 0xffu));
         for (int j = 0; j < 4; ++j) w[j] = _mm512_maskz_mov_epi64(ok, w[j]);

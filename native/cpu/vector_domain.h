@@ -110,6 +110,31 @@ inline __m512i lane_offsets(__m256i index, unsigned shift) {
   return _mm512_slli_epi64(_mm512_cvtepu32_epi64(index), shift);
 }
 
+// 2^520 mod q in every lane: a product with it takes a raw (canonical)
+// coordinate x to the vector domain, x·2^520·2^-260 = x·2^260.
+inline FqLanes raw_to_vector_domain() {
+  static const Limbs52 r520 = [] {
+    bn254::Fq t = bn254::Fq::one();
+    for (int i = 0; i < 520; ++i) t = t.dbl();
+    u64 raw[4];
+    t.to_limbs(raw);
+    return split52(raw);
+  }();
+  return FqLanes::broadcast(r520);
+}
+
+// Eight wire coordinates (32-byte canonical integers) at base + offsets[c]
+// for the lanes in `lanes`, in the vector domain; lanes not below q are
+// added to *bad and read as zero, as are lanes outside `lanes`.
+inline FqLanes load_coordinates(const uint8_t *base, __m512i offsets, __mmask8 lanes, __mmask8 *bad) {
+  __m512i w[4];
+  FqLanes::gather_words(base, offsets, lanes, w);
+  const __mmask8 ok = FqLanes::below_modulus(w) & lanes;
+  *bad |= lanes & ~ok;
+  for (int j = 0; j < 4; ++j) w[j] = _mm512_maskz_mov_epi64(ok, w[j]);
+  return FqLanes::from_words(w) * raw_to_vector_domain();
+}
+
 // A vector-domain value in every lane.
 inline FqLanes broadcast_lanes(const bn254::Fq &x) { return FqLanes::broadcast(split52(x.v)); }
 inline Fq2Lanes broadcast_lanes(const bn254::Fq2 &x) { return {broadcast_lanes(x.c0), broadcast_lanes(x.c1)}; }

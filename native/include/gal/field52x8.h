@@ -135,6 +135,23 @@ struct Field52x8 {
     for (int j = 0; j < 4; ++j) _mm512_mask_i64scatter_epi64(reinterpret_cast<u64 *>(base) + j, lanes, offsets, w[j], 1);
   }
 
+  // The four 64-bit words at base + offsets[i] of the lanes in `lanes`
+  // (others zero), as they are: a wire value's raw limbs, say.
+  static void gather_words(const void *base, __m512i offsets, __mmask8 lanes, __m512i w[4]) {
+    for (int j = 0; j < 4; ++j)
+      w[j] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), lanes, offsets, static_cast<const u64 *>(base) + j, 1);
+  }
+  // Lanes whose four 64-bit words w[0..3] (little-endian) hold an integer below p.
+  GAL_LANE_OP static __mmask8 below_modulus(const __m512i w[4]) {
+    const auto p = [](int j) { return _mm512_set1_epi64((long long)Params::modulus(j)); };
+    __mmask8 lt = _mm512_cmplt_epu64_mask(w[3], p(3)), eq = _mm512_cmpeq_epu64_mask(w[3], p(3));
+    for (int j = 2; j >= 0; --j) {
+      lt |= eq & _mm512_cmplt_epu64_mask(w[j], p(j));
+      eq &= _mm512_cmpeq_epu64_mask(w[j], p(j));
+    }
+    return lt;
+  }
+
   // From and to four 64-bit limb vectors (limb j of the eight lanes in w[j]).
   static Field52x8 from_words(const __m512i w[4]) {
     const __m512i M = mask();
