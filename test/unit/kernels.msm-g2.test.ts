@@ -111,4 +111,21 @@ describe('msmG2 (cpu) input checks', () => {
     await expect(kernels.msmG2!(good.subarray(0, 64), one)).rejects.toMatchObject({ code: 'GAL_ERR_BUFFER_LENGTH' });
     await expect(kernels.msmG2!(good, new Uint8Array(64))).rejects.toMatchObject({ code: 'GAL_ERR_BUFFER_LENGTH' });
   });
+
+  it('names the first bad point among many (eight at a time on the lanes), on both paths', async () => {
+    const points = encode(Array.from({ length: 20 }, (_, i) => G2.BASE.multiply(BigInt(i + 2))));
+    const scalars = encodeScalars(Array(20).fill(3n));
+    for (const vector of ['1', '0']) {
+      process.env.GALACTIC_CPU_VECTOR = vector;
+      const offCurve = points.slice();
+      offCurve[128 * 13 + 64] ^= 1;
+      offCurve[128 * 5 + 96] ^= 1;
+      await expect(kernels.msmG2!(offCurve, scalars)).rejects.toMatchObject({ code: 'GAL_ERR_NOT_ON_CURVE', message: expect.stringMatching(/point 5$/) });
+      for (const value of [Q, Q + 1n, 2n ** 256n - 1n]) {
+        const big = points.slice();
+        writeField(value, big, 128 * 17 + 32, 2n ** 256n);
+        await expect(kernels.msmG2!(big, scalars)).rejects.toMatchObject({ code: 'GAL_ERR_FIELD_RANGE', message: expect.stringMatching(/point 17$/) });
+      }
+    }
+  });
 });
