@@ -1,8 +1,9 @@
 // Where the eight-lane IFMA arithmetic is on, the MSMs keep points and
 // buckets in its Montgomery form (x·2^260) so that batches of additions
-// gather them as they are; their scalar code (XYZZ overflow sums, bucket
-// reductions, rare special lanes) keeps the scalar form (x·2^256), and values
-// cross over with these helpers.
+// gather them as they are; their scalar code (XYZZ overflow sums, rare
+// special lanes) keeps the scalar form (x·2^256), and values cross over with
+// these helpers. Also here: Fq2 on the lanes (G2), wire coordinates loaded
+// into the vector domain, and the lane masks and offsets of a batch.
 #pragma once
 #include "gal/bn254.h"
 #include "gal/bn254_g2.h"
