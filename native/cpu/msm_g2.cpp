@@ -227,16 +227,24 @@ class AffineBuckets {
       vprefix[v] = acc;
       acc = acc.mul<true>(vden[v]);
     }
-    // Invert the eight chain totals with one scalar batch inversion.
-    Fq2 total[8], scratch8[8];
-    Fq2 *tp[8];
-    const Fq2 *cp[8];
-    for (int c = 0; c < 8; ++c) tp[c] = &total[c], cp[c] = &total[c];
-    acc.reduced().scatter(tp);
-    for (auto &t : total) t = to_scalar_domain(t);
-    batch_inverse(total, scratch8, 8);
-    for (auto &t : total) t = to_vector_domain(t);
-    Fq2Lanes inv = Fq2Lanes::gather(cp);
+    // Invert the eight chain totals: 1/(a + bu) = (a − bu)/(a² + b²), the
+    // norms and the conjugates' scaling on the lanes, the norms' inverses by
+    // one scalar batch inversion in Fq.
+    const Fq2Lanes total = acc.reduced();
+    FqLanes aa, bb;
+    FqLanes::products<2>({&total.c0, &total.c1}, {&total.c0, &total.c1}, {&aa, &bb});
+    Fq norm[8], scratch8[8];
+    Fq *np[8];
+    const Fq *cp[8];
+    for (int c = 0; c < 8; ++c) np[c] = &norm[c], cp[c] = &norm[c];
+    (aa + bb).scatter(np);
+    for (auto &x : norm) x = to_scalar_domain(x);
+    batch_inverse(norm, scratch8, 8);
+    for (auto &x : norm) x = to_vector_domain(x);
+    const FqLanes norm_inv = FqLanes::gather(cp);
+    FqLanes r0, r1;
+    FqLanes::products<2>({&total.c0, &total.c1}, {&norm_inv, &norm_inv}, {&r0, &r1});
+    Fq2Lanes inv{r0, zero.c0 - r1};
     for (size_t v = nv; v-- > 0;) {
       const Fq2Lanes inv_den = inv.mul<true>(vprefix[v]);
       inv = inv.mul<true>(vden[v]);
