@@ -292,28 +292,13 @@ G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars
       s.retry.clear();
     }
   };
-  // Digits a block at a time, their buckets prefetched: the buckets are
-  // read in random order, and a miss per addition would stall the loop.
-  constexpr size_t kBlock = 64;
-  uint32_t block_bucket[kBlock];
-  PointRef block_point[kBlock];
-  for (size_t i0 = lo; i0 < hi; i0 += kBlock) {
-    size_t m = 0;
-    for (size_t i = i0; i < std::min(hi, i0 + kBlock); ++i) {
-      u64 k[4];
-      std::memcpy(k, scalars + 32 * i, 32);
-      const int32_t d = booth_digit(k, win);
-      if (d == 0 || points[i].is_inf()) continue;
-      const uint32_t b = (uint32_t)(d < 0 ? -d : d) - 1;
-      __builtin_prefetch(&s.bucket[b]);
-      block_bucket[m] = b;
-      block_point[m++] = point_ref(i, d < 0);
-    }
-    for (size_t j = 0; j < m; ++j) {
-      s.add(block_bucket[j], block_point[j]);
-      retry_deferred();
-    }
-  }
+  offer_digits(
+      scalars, lo, hi, win, [&](size_t i) { return points[i].is_inf(); },
+      [&](uint32_t b) { __builtin_prefetch(&s.bucket[b]); },
+      [&](uint32_t b, PointRef r) {
+        s.add(b, r);
+        retry_deferred();
+      });
   s.flush();
   retry_deferred();
   s.flush();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "gal/bn254.h"
@@ -68,6 +69,31 @@ inline size_t window_reach(const Window &win) {
 // of the point.
 using PointRef = uint32_t;  // index << 1 | negate
 inline PointRef point_ref(size_t i, bool negate) { return (PointRef)(i << 1) | (negate ? 1u : 0u); }
+
+// Window win's nonzero digits of points [lo, hi), a block at a time:
+// prefetch(bucket) for each, then add(bucket, ref) for each. Buckets are
+// reached in random order, and a cache miss per addition would stall the
+// loop. skip(i): a point to leave out (infinity).
+template <class Skip, class Prefetch, class Add>
+void offer_digits(const uint8_t *scalars, size_t lo, size_t hi, const Window &win, Skip &&skip, Prefetch &&prefetch,
+                  Add &&add) {
+  constexpr size_t kBlock = 64;
+  uint32_t bucket[kBlock];
+  PointRef point[kBlock];
+  for (size_t i0 = lo; i0 < hi; i0 += kBlock) {
+    size_t m = 0;
+    for (size_t i = i0; i < std::min(hi, i0 + kBlock); ++i) {
+      u64 k[4];
+      std::memcpy(k, scalars + 32 * i, 32);
+      const int32_t d = booth_digit(k, win);
+      if (d == 0 || skip(i)) continue;
+      bucket[m] = (uint32_t)(d < 0 ? -d : d) - 1;
+      point[m] = point_ref(i, d < 0);
+      prefetch(bucket[m++]);
+    }
+    for (size_t j = 0; j < m; ++j) add(bucket[j], point[j]);
+  }
+}
 
 }  // namespace cpu
 }  // namespace gal

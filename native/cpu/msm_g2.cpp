@@ -331,23 +331,9 @@ void load_points_vector(const uint8_t *points, size_t lo, size_t hi, const Fq2 &
 G2XYZZ window_sum(const G2Affine *points, const uint8_t *scalars, size_t lo, size_t hi, const Window &win,
                   bool vector, AffineBuckets &buckets) {
   buckets.reset(points, win, vector);
-  // Digits a block at a time, their buckets prefetched, as in the G1 MSM.
-  constexpr size_t kBlock = 64;
-  uint32_t block_bucket[kBlock];
-  PointRef block_point[kBlock];
-  for (size_t i0 = lo; i0 < hi; i0 += kBlock) {
-    size_t m = 0;
-    for (size_t i = i0; i < std::min(hi, i0 + kBlock); ++i) {
-      u64 k[4];
-      std::memcpy(k, scalars + 32 * i, 32);
-      const int32_t d = booth_digit(k, win);
-      if (d == 0 || points[i].is_inf()) continue;
-      block_bucket[m] = (uint32_t)(d < 0 ? -d : d) - 1;
-      block_point[m] = point_ref(i, d < 0);
-      buckets.prefetch(block_bucket[m++]);
-    }
-    for (size_t j = 0; j < m; ++j) buckets.add(block_bucket[j], block_point[j]);
-  }
+  offer_digits(
+      scalars, lo, hi, win, [&](size_t i) { return points[i].is_inf(); }, [&](uint32_t b) { buckets.prefetch(b); },
+      [&](uint32_t b, PointRef r) { buckets.add(b, r); });
   buckets.finish();
   return buckets.weighted_sum();
 }
