@@ -46,6 +46,14 @@ describe('Groth16 prover on our kernels', () => {
     expect(await snarkjs.groth16.verify(fx.vkey, one.publicSignals, bent)).toBe(false);
   });
 
+  it('names a witness value not below r, and a witness of the wrong length', async () => {
+    const prover = await Groth16Prover.load(readFileSync(fx.zkey), await loadKernels({ backend: 'cpu' }));
+    const values = readWtns(readFileSync(fx.wtns)).values.slice();
+    values.fill(0xff, 32 * 7, 32 * 8);
+    await expect(prover.prove(values)).rejects.toMatchObject({ code: 'GAL_ERR_FIELD_RANGE', message: 'Expected witness value 7 below r' });
+    await expect(prover.prove(values.subarray(32))).rejects.toMatchObject({ code: 'GAL_ERR_INVALID_ARGUMENT' });
+  });
+
   it('rejects files that are not what they claim', () => {
     const zkey = readFileSync(fx.zkey);
     expect(() => readZkey(zkey.subarray(0, 100))).toThrow(/Expected a valid .zkey/);

@@ -79,14 +79,13 @@ export class Groth16Prover {
     const zk = this.zkey, k = this.kernels, n = zk.domainSize;
     if (witness.length !== zk.nVars * 32)
       throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a witness of ${zk.nVars} values for this key but received ${witness.length / 32}`);
-    const w: bigint[] = new Array(zk.nVars);
-    for (let i = 0; i < zk.nVars; i++) {
-      w[i] = readField(witness, i * 32);
-      if (w[i]! >= R) throw new GalacticError('GAL_ERR_FIELD_RANGE', `Expected witness value ${i} below r`);
-    }
 
-    // A and B on H from the sparse matrices; C = A·B pointwise.
-    const ab = await sparseMulFr(this.coefs, witness, n, 2);
+    // A and B on H from the sparse matrices; C = A·B pointwise. The native
+    // product checks every witness value; only when it refuses one is the
+    // witness decoded here, to name the value in the witness's own terms.
+    const ab = await sparseMulFr(this.coefs, witness, n, 2).catch((e: unknown) => {
+      throw firstValueOutOfRange(witness) ?? e;
+    });
     const aH = ab.subarray(0, n * 32), bH = ab.subarray(n * 32);
     const cH = await mulSubFr(aH, bH);
     progress(0.1);
@@ -128,6 +127,14 @@ export class Groth16Prover {
       protocol: 'groth16',
       curve: 'bn128',
     };
-    return { proof, publicSignals: w.slice(1, zk.nPublic + 1).map(String) };
+    const publicSignals = Array.from({ length: zk.nPublic }, (_, i) => String(readField(witness, (i + 1) * 32)));
+    return { proof, publicSignals };
   }
+}
+
+/** The error naming the first witness value not below r, or null when every value is. */
+function firstValueOutOfRange(witness: Uint8Array): GalacticError | null {
+  for (let i = 0; i < witness.length / 32; i++)
+    if (readField(witness, i * 32) >= R) return new GalacticError('GAL_ERR_FIELD_RANGE', `Expected witness value ${i} below r`);
+  return null;
 }
