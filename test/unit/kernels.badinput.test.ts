@@ -107,6 +107,41 @@ describe.each(backends)('%s backend rejects bad input', (backend) => {
   });
 });
 
+describe('cpu backend, random bytes on the vector and scalar paths', () => {
+  // Random bytes are almost never valid points or values below the modulus:
+  // every call must settle with a code, never crash the process.
+  const codes = ['GAL_ERR_FIELD_RANGE', 'GAL_ERR_NOT_ON_CURVE'];
+  let state = 0x9e3779b9;
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => ((state = (state * 1103515245 + 12345) >>> 0) >>> 24));
+  const settles = async (call: Promise<unknown>) => {
+    const err = await call.then(() => null, (e: unknown) => e);
+    if (err !== null) {
+      expect(err).toBeInstanceOf(GalacticError);
+      expect(codes).toContain((err as GalacticError).code);
+    }
+  };
+  it.each(['1', '0'])('GALACTIC_CPU_VECTOR=%s', async (vector) => {
+    const saved = process.env.GALACTIC_CPU_VECTOR;
+    process.env.GALACTIC_CPU_VECTOR = vector;
+    try {
+      const k = await loadKernels({ backend: 'cpu' });
+      for (const n of [1, 7, 8, 9, 255, 256, 1000]) {
+        await settles(k.msm(bytes(64 * n), bytes(32 * n)));
+        await settles(k.msmG2!(bytes(128 * n), bytes(32 * n)));
+        await settles(k.poseidon(bytes(64 * n), 2));
+      }
+      for (const n of [1, 256, 1024]) await settles(k.ntt(bytes(32 * n)));
+      // Valid scalars and points at infinity, but random coordinates in one point.
+      const inf = new Uint8Array(64 * 300);
+      inf.set(bytes(64), 64 * 137);
+      await settles(k.msm(inf, new Uint8Array(32 * 300)));
+    } finally {
+      if (saved === undefined) delete process.env.GALACTIC_CPU_VECTOR;
+      else process.env.GALACTIC_CPU_VECTOR = saved;
+    }
+  });
+});
+
 describe('loadKernels', () => {
   it('rejects unknown backends and options', async () => {
     await rejectsWith(loadKernels({ backend: 'tpu' as 'cpu' }), 'GAL_ERR_INVALID_ARGUMENT');
