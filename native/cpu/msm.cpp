@@ -266,7 +266,7 @@ void Scratch::add(uint32_t b, PointRef r) {
 }
 
 void Scratch::flush() {
-  flush_batch(*this, count);
+  if (count) flush_batch(*this, count);  // an empty batch would still pay its inversion
   count = 0;
   ++batch_id;
   flushed = true;

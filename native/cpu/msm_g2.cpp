@@ -149,11 +149,13 @@ class AffineBuckets {
   }
 
   void flush() {
+    if (count) {  // an empty batch would still pay its inversion
 #ifdef GAL_FIELD52X8
-    if (vector) flush_vector();
-    else
+      if (vector) flush_vector();
+      else
 #endif
-      flush_scalar();
+        flush_scalar();
+    }
     count = 0;
     ++batch_id;
     flushed = true;
