@@ -11,7 +11,8 @@
 // Tasks are (window, point chunk) pairs; a window's partial sums add up
 // because a window's weighted bucket sum is linear in its points. Where the
 // CPU has AVX-512 IFMA, the loading and checking of the points, the batches
-// and the bucket reduction run eight lanes wide.
+// and the bucket reduction run eight lanes wide. A few points (unless a
+// window is asked for) take Straus's method instead (msm_straus.h).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include "gal/field52x8.h"
 #include "kernels.h"
 #include "msm_digits.h"
+#include "msm_straus.h"
 #include "parallel.h"
 #include "vector_domain.h"
 #include "xyzz_lanes.h"
@@ -409,6 +411,13 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     Status st = load_inputs(points, scalars, n, threads, vector, mont.get());
     if (!st.ok()) return st;
 
+    if (window_bits == 0 && n <= kStrausPoints) {
+      std::vector<G1Affine> few(mont.get(), mont.get() + n);
+      if (vector)
+        for (auto &p : few) p = to_scalar_domain(p);
+      write_point(msm_straus<G1XYZZ>(few.data(), scalars, n).to_affine(), out);
+      return Status{};
+    }
     const int c = window_bits ? (int)window_bits : choose_window(n);
     const std::vector<Window> wins = cut_windows(c);
     const int windows = (int)wins.size();

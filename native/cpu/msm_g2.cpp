@@ -3,7 +3,8 @@
 // running-sum reduction per window in XYZZ, windows spread over the threads
 // (split by point range when there are few windows). Where the CPU has
 // AVX-512 IFMA the batches and the reduction run eight at a time, each Fq2
-// value a pair of Field52x8 vectors.
+// value a pair of Field52x8 vectors. A few points take Straus's method
+// instead (msm_straus.h).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "gal/bn254_g2.h"
 #include "kernels.h"
 #include "msm_digits.h"
+#include "msm_straus.h"
 #include "parallel.h"
 #include "vector_domain.h"
 #include "xyzz_lanes.h"
@@ -340,6 +342,15 @@ G2XYZZ window_sum(const G2Affine *points, const uint8_t *scalars, size_t lo, siz
   return buckets.weighted_sum();
 }
 
+// x.c0‖x.c1‖y.c0‖y.c1, affine; infinity as zeros.
+void write_point(const G2XYZZ &p, uint8_t *out) {
+  const G2Affine a = p.to_affine();  // (0, 0) at infinity
+  a.x.c0.to_bytes(out);
+  a.x.c1.to_bytes(out + 32);
+  a.y.c0.to_bytes(out + 64);
+  a.y.c1.to_bytes(out + 96);
+}
+
 }  // namespace
 
 Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, uint8_t *out) {
@@ -382,6 +393,13 @@ Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
     if (off_curve < n)
       return Status::fail("GAL_ERR_NOT_ON_CURVE", "Expected a point on the BN254 G2 twist for point " + std::to_string(off_curve.load()));
 
+    if (n <= kStrausPoints) {
+      std::vector<G2Affine> few(mont.get(), mont.get() + n);
+      if (vector)
+        for (auto &p : few) p = to_scalar_domain(p);
+      write_point(msm_straus<G2XYZZ>(few.data(), scalars, n), out);
+      return Status{};
+    }
     const int c = choose_window(n, vector);
     const std::vector<Window> wins = cut_windows(c);
     const int windows = (int)wins.size();
@@ -400,16 +418,7 @@ Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
       for (int i = 0; i < wins[w].width; ++i) acc = acc.dbl();
       for (size_t k = 0; k < chunks; ++k) acc = acc.add(partial[w * chunks + k]);
     }
-    if (acc.is_inf()) {
-      std::memset(out, 0, 128);
-    } else {
-      Fq2 inv = (acc.ZZ * acc.ZZZ).inverse();
-      Fq2 x = acc.X * (inv * acc.ZZZ), y = acc.Y * (inv * acc.ZZ);
-      x.c0.to_bytes(out);
-      x.c1.to_bytes(out + 32);
-      y.c0.to_bytes(out + 64);
-      y.c1.to_bytes(out + 96);
-    }
+    write_point(acc, out);
     return Status{};
   } catch (const std::bad_alloc &) {
     return Status::fail("GAL_ERR_OUT_OF_MEMORY", "Expected memory for a G2 MSM of " + std::to_string(n) + " points but the allocation failed");

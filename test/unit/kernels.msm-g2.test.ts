@@ -70,6 +70,19 @@ describe.each([
     expect((await kernels.msmG2!(new Uint8Array(0), new Uint8Array(0))).length).toBe(128);
   });
 
+  // Up to 16 points take Straus's method; padded with zero scalars to 64,
+  // the same cases meet in Pippenger's batches (a doubling, a cancellation).
+  it('edge cases among 64 points: doubling and cancellation inside a batch', async () => {
+    const P = G2.BASE.multiply(12345n);
+    const head = [P, P, P.negate(), G2.ZERO, G2.BASE, P, G2.BASE.multiply(99n)];
+    const points = head.concat(Array(64 - head.length).fill(G2.BASE.multiply(5n)));
+    const scalars = [0n, 1n, R - 1n, 5n, R - 1n, 1n, 2n].concat(Array(64 - head.length).fill(0n));
+    expect(decode(await kernels.msmG2!(encode(points), encodeScalars(scalars))).equals(reference(points, scalars))).toBe(true);
+    const cancel = [P, P.negate()].concat(Array(62).fill(G2.BASE));
+    const ones = [1n, 1n].concat(Array(62).fill(0n));
+    expect((await kernels.msmG2!(encode(cancel), encodeScalars(ones))).every((b) => b === 0)).toBe(true);
+  });
+
   // 256 points: a window of 7 bits, 64 buckets in eight slices of eight, so
   // the lanes' running sums meet equal and opposite buckets.
   it('bucket reduction: running sums equal to, or opposite to, the next bucket', async () => {
