@@ -361,8 +361,8 @@ void load_points_vector(const uint8_t *points, size_t lo, size_t hi, G1Affine *m
 #endif
 
 // Reads and checks the inputs; returns the index of the first bad one or n.
-Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, bool vector,
-                   G1Affine *mont) {
+Status load_inputs(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads,
+                   [[maybe_unused]] bool vector, G1Affine *mont) {
   std::atomic<size_t> bad_point{n}, bad_scalar{n}, off_curve{n};
   parallel_range(n, threads, 4096, [&](size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; ++i) {
