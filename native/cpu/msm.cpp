@@ -42,20 +42,25 @@ using V = FqLanes;
 #endif
 
 // Estimated cost of window size c in field multiplications: a batch-affine
-// addition is 6, weighted 8 for its loads, stores and deferrals, plus its
-// share of a batch's fixed cost (~380 / (nb/2)); every bucket costs ~24 in
-// the running-sum reduction. The weights are fitted to measurements, and
-// still choose the fastest window at 2^12, 2^16 and 2^18 since the batch's
-// inversion became ten times cheaper (safegcd.h).
+// addition is 6, weighted 8 for its loads, stores and deferrals (9 once the
+// buckets outgrow 1 MiB and their random accesses miss L2), plus its share
+// of a batch's fixed cost (~380 / (nb/2)); every bucket costs ~18 in the
+// running-sum reduction on the lanes. The weights are fitted to the fastest
+// windows measured on two threads: 10, 11, 12, 13, 13 at 2^12 … 2^16 and
+// 15 at 2^20 and 2^22 (2^22: 1.99 s at 15, 2.07 at 16, 2.05–2.18 at 17).
 double window_cost(size_t n, int c) {
   const int windows = (kScalarBits + 1 + c - 1) / c;
   const double nb = (double)(1u << (c - 1));
-  return (double)windows * ((8.0 + 760.0 / nb) * (double)n + 24.0 * nb);
+  const double addition = nb * sizeof(G1Affine) > (1 << 20) ? 9.0 : 8.0;
+  return (double)windows * ((addition + 760.0 / nb) * (double)n + 18.0 * nb);
 }
 
+// At most 17 bits: wider windows' buckets (32 MiB a thread at 20 bits) miss
+// every cache, which the model does not see; 20 bits measured 4.89 s at 2^23
+// against 4.09–4.24 s at 15–17, and 9.9 s at 2^24 against 8.3 s at 17.
 int choose_window(size_t n) {
   int best = 2;
-  for (int c = 3; c <= 20; ++c)
+  for (int c = 3; c <= 17; ++c)
     if (window_cost(n, c) < window_cost(n, best)) best = c;
   return best;
 }
