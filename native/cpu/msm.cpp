@@ -4,10 +4,8 @@
 // a window of w bits needs only 2^(w-1) buckets. Buckets are kept in affine form and filled by batches of
 // independent additions that share one inversion (Montgomery's trick): about
 // 6 field multiplications per point and window instead of 10 for a mixed
-// XYZZ addition. A point whose bucket already waits in the current batch is
-// deferred to the next batch; once the deferred queue holds four batches' worth
-// (skewed scalars: all equal, say) further ones go to a per-bucket XYZZ side
-// sum, so skew costs XYZZ speed instead of serialising batches.
+// XYZZ addition; msm_batch.h keeps the batches free of repeated buckets and
+// sends skew to per-bucket XYZZ side sums.
 // Tasks are (window, point chunk) pairs; a window's partial sums add up
 // because a window's weighted bucket sum is linear in its points. Where the
 // CPU has AVX-512 IFMA, the loading and checking of the points, the batches
@@ -23,6 +21,7 @@
 #include "gal/bn254.h"
 #include "gal/field52x8.h"
 #include "kernels.h"
+#include "msm_batch.h"
 #include "msm_digits.h"
 #include "msm_straus.h"
 #include "parallel.h"
@@ -71,9 +70,7 @@ struct Scratch {
   std::vector<G1Affine> bucket;   // affine bucket sums; (0,0) = empty
   std::vector<G1XYZZ> side;       // overflow sums, valid where side_stamp == stamp
   std::vector<uint32_t> side_stamp;
-  std::vector<uint32_t> queued;   // queued[b] == batch id: b already has a pending add
-  std::vector<uint32_t> pend_bucket;
-  std::vector<PointRef> pend_point;
+  BatchQueue<Scratch> queue;
   std::vector<Fq> den, num, prefix;
 #ifdef GAL_FIELD52X8
   // The batch as eight-lane vectors: the slope's denominator and numerator,
@@ -81,33 +78,23 @@ struct Scratch {
   std::vector<V> vden, vnum, vprefix, vax, vay, vpx;
   std::vector<__mmask8> vinf;  // lanes whose sum is infinity (p = -a)
 #endif
-  struct Deferred {
-    uint32_t bucket;
-    PointRef point;
-  };
-  std::vector<Deferred> deferred, retry;
-  uint32_t stamp = 0, batch_id = 0;
-  size_t count = 0, batch = 0, capacity = 0;  // batch: this window's; capacity: the arrays' 
-  bool flushed = false;
+  uint32_t stamp = 0;
+  size_t capacity = 0;  // the largest batch the arrays hold
   bool vector = false;  // coordinates in the vector domain (see above)
 
   void reserve(size_t nb, size_t batch_size) {
     bucket.resize(nb);
     side.resize(nb);
     side_stamp.assign(nb, 0);
-    queued.assign(nb, 0);
-    batch = capacity = batch_size;
-    pend_bucket.resize(batch);
-    pend_point.resize(batch);
-    den.resize(batch);
-    num.resize(batch);
-    prefix.resize(batch);
+    queue.reserve(nb, batch_size);
+    capacity = batch_size;
+    den.resize(batch_size);
+    num.resize(batch_size);
+    prefix.resize(batch_size);
 #ifdef GAL_FIELD52X8
-    for (auto *v : {&vden, &vnum, &vprefix, &vax, &vay, &vpx}) v->resize((batch + 7) / 8);
-    vinf.resize((batch + 7) / 8);
+    for (auto *v : {&vden, &vnum, &vprefix, &vax, &vay, &vpx}) v->resize((batch_size + 7) / 8);
+    vinf.resize((batch_size + 7) / 8);
 #endif
-    deferred.reserve(4 * batch);
-    retry.reserve(4 * batch);
   }
 
   G1Affine point(PointRef r) const { return r & 1 ? points[r >> 1].neg() : points[r >> 1]; }
@@ -118,8 +105,10 @@ struct Scratch {
     side_stamp[b] = stamp;
   }
 
-  void add(uint32_t b, PointRef r);
-  void flush();
+  // The queue's view of the buckets (msm_batch.h).
+  bool empty(uint32_t b) const { return bucket[b].is_inf(); }
+  void place(uint32_t b, PointRef r) { bucket[b] = point(r); }
+  void complete(size_t count);
 };
 
 // The slope's denominator and numerator for a + p when a.x == p.x: a
@@ -146,12 +135,12 @@ void flush_vector(Scratch &s, size_t count) {
   const V one = broadcast_lanes(to_vector_domain(Fq::one())), zero = broadcast_lanes(Fq::zero());
   // Lane c of vector v is addition 8v + c; lanes past `count` read entry 0.
   auto bucket_offsets = [&](size_t v) {
-    return lane_offsets(_mm256_maskz_loadu_epi32(live_lanes(count, v), &s.pend_bucket[8 * v]), 6);
+    return lane_offsets(_mm256_maskz_loadu_epi32(live_lanes(count, v), &s.queue.pending_bucket[8 * v]), 6);
   };
   V acc = one;
   for (size_t v = 0; v < nv; ++v) {
     const __mmask8 live = live_lanes(count, v);
-    const __m256i refs = _mm256_maskz_loadu_epi32(live, &s.pend_point[8 * v]);
+    const __m256i refs = _mm256_maskz_loadu_epi32(live, &s.queue.pending_point[8 * v]);
     const __mmask8 negate = _mm256_test_epi32_mask(refs, _mm256_set1_epi32(1));
     const __m512i at_bucket = bucket_offsets(v), at_point = lane_offsets(_mm256_srli_epi32(refs, 1), 6);
     const V x1 = V::gather_at(&s.bucket[0].x, at_bucket), y1 = V::gather_at(&s.bucket[0].y, at_bucket);
@@ -165,7 +154,7 @@ void flush_vector(Scratch &s, size_t count) {
       if ((same_x >> c) & 1) {
         const size_t k = 8 * v + c;
         Fq d, n;
-        if (same_x_slope(s, s.bucket[s.pend_bucket[k]], s.point(s.pend_point[k]), d, n)) {
+        if (same_x_slope(s, s.bucket[s.queue.pending_bucket[k]], s.point(s.queue.pending_point[k]), d, n)) {
           set_lane_value(den, c, d);
           set_lane_value(num, c, n);
         } else {
@@ -225,7 +214,7 @@ void flush_batch(Scratch &s, size_t count) {
   if (s.vector) return flush_vector(s, count);
 #endif
   for (size_t k = 0; k < count; ++k) {
-    const G1Affine &a = s.bucket[s.pend_bucket[k]], p = s.point(s.pend_point[k]);
+    const G1Affine &a = s.bucket[s.queue.pending_bucket[k]], p = s.point(s.queue.pending_point[k]);
     if (a.x != p.x) {
       s.den[k] = p.x - a.x;
       s.num[k] = p.y - a.y;
@@ -243,73 +232,32 @@ void flush_batch(Scratch &s, size_t count) {
     for (size_t l = 0; l < m; ++l) lambda[l] = s.num[k0 + l] * s.den[k0 + l];
     for (size_t l = 0; l < m; ++l) x3[l] = lambda[l].sqr();
     for (size_t l = 0; l < m; ++l) {
-      G1Affine &a = s.bucket[s.pend_bucket[k0 + l]];
+      G1Affine &a = s.bucket[s.queue.pending_bucket[k0 + l]];
       if (s.den[k0 + l].is_zero()) {
         a = G1Affine::inf();
         continue;
       }
-      Fq x = x3[l] - a.x - s.points[s.pend_point[k0 + l] >> 1].x;
+      Fq x = x3[l] - a.x - s.points[s.queue.pending_point[k0 + l] >> 1].x;
       a.y = lambda[l] * (a.x - x) - a.y;
       a.x = x;
     }
   }
 }
 
-// bucket[b] += p: directly into an empty bucket, else queued for the batch.
-void Scratch::add(uint32_t b, PointRef r) {
-  if (queued[b] == batch_id) {
-    if (deferred.size() < 4 * batch) deferred.push_back({b, r});
-    else side_add(b, r);
-    return;
-  }
-  if (bucket[b].is_inf()) {
-    bucket[b] = point(r);
-    return;
-  }
-  queued[b] = batch_id;
-  pend_bucket[count] = b;
-  pend_point[count] = r;
-  if (++count == batch) flush();
-}
-
-void Scratch::flush() {
-  if (count) flush_batch(*this, count);  // an empty batch would still pay its inversion
-  count = 0;
-  ++batch_id;
-  flushed = true;
-}
+void Scratch::complete(size_t count) { flush_batch(*this, count); }
 
 // Weighted sum of window w's digits over points [lo, hi): Σ_b (b+1)·bucket_b.
 G1XYZZ window_partial(Scratch &s, const G1Affine *points, const uint8_t *scalars, size_t lo, size_t hi,
                       const Window &win) {
   const size_t nb = size_t(1) << (win.width - 1);
   s.points = points;
-  s.batch = std::min(s.capacity, std::max<size_t>(window_reach(win) / 2, 4));
   std::memset((void *)s.bucket.data(), 0, nb * sizeof(G1Affine));
   ++s.stamp;
-  ++s.batch_id;
-  s.count = 0;
-  s.deferred.clear();
-  // Re-offers the deferred points after each flush (they may flush again).
-  auto retry_deferred = [&] {
-    while (s.flushed && !s.deferred.empty()) {
-      s.flushed = false;
-      s.retry.swap(s.deferred);
-      for (const auto &d : s.retry) s.add(d.bucket, d.point);
-      s.retry.clear();
-    }
-  };
+  s.queue.start(std::min(s.capacity, std::max<size_t>(window_reach(win) / 2, 4)));
   offer_digits(
       scalars, lo, hi, win, [&](size_t i) { return points[i].is_inf(); },
-      [&](uint32_t b) { __builtin_prefetch(&s.bucket[b]); },
-      [&](uint32_t b, PointRef r) {
-        s.add(b, r);
-        retry_deferred();
-      });
-  s.flush();
-  retry_deferred();
-  s.flush();
-  for (const auto &d : s.deferred) s.side_add(d.bucket, d.point);  // what skew left over
+      [&](uint32_t b) { __builtin_prefetch(&s.bucket[b]); }, [&](uint32_t b, PointRef r) { s.queue.add(s, b, r); });
+  s.queue.finish(s);
 
 #ifdef GAL_FIELD52X8
   if (s.vector && nb >= 64)

@@ -13,6 +13,7 @@
 
 #include "gal/bn254_g2.h"
 #include "kernels.h"
+#include "msm_batch.h"
 #include "msm_digits.h"
 #include "msm_straus.h"
 #include "parallel.h"
@@ -51,12 +52,9 @@ void doubling_slope(const G2Affine &a, bool vector, Fq2 &den, Fq2 &num) {
 
 // Bucket sums in affine form, filled by batches of independent additions
 // that share one inversion (Montgomery's trick): about 17 Fq products an
-// addition against 28 for a mixed XYZZ one. A point whose bucket already
-// waits in the batch is deferred to the next; past four batches' worth of
-// deferred points (skewed scalars: all equal, say) further ones go to a
-// per-bucket XYZZ side sum, so skew costs XYZZ speed rather than a batch
-// (and an inversion) per point. With `vector`, points and buckets are in the
-// vector domain; the side sums stay in the scalar one.
+// addition against 28 for a mixed XYZZ one, the batches kept by
+// msm_batch.h's queue. With `vector`, points and buckets are in the vector
+// domain; the side sums stay in the scalar one.
 class AffineBuckets {
  public:
   void reset(const G2Affine *points_in, const Window &win, bool vector_in) {
@@ -65,10 +63,9 @@ class AffineBuckets {
     vector = vector_in;
     bucket.assign(nb, G2Affine::inf());
     side.assign(nb, G2XYZZ::inf());
-    queued.assign(nb, 0);
-    batch = std::max<size_t>(1, window_reach(win) / 2);  // measured best at 2^14 (a quarter, an eighth: more inversions)
-    pend_bucket.resize(batch);
-    pend_point.resize(batch);
+    const size_t batch = std::max<size_t>(1, window_reach(win) / 2);  // measured best at 2^14 (a quarter, an eighth: more inversions)
+    queue.reserve(nb, batch);
+    queue.start(batch);
     den.resize(batch);
     num.resize(batch);
     scratch.resize(batch);
@@ -76,32 +73,26 @@ class AffineBuckets {
     for (auto *v : {&vden, &vnum, &vprefix, &vax, &vay, &vpx}) v->resize((batch + 7) / 8);
     vinf.resize((batch + 7) / 8);
 #endif
-    deferred.clear();
-    count = 0;
-    ++batch_id;
-    flushed = false;
   }
 
-  // bucket[b] += point r. Deferred points are offered again after each
-  // flush (and may fill and flush the next batch themselves).
-  void add(uint32_t b, PointRef r) {
-    offer(b, r);
-    while (flushed) {
-      flushed = false;
-      if (!deferred.empty()) reoffer_deferred();
-    }
-  }
+  // bucket[b] += point r.
+  void add(uint32_t b, PointRef r) { queue.add(*this, b, r); }
 
   // The first look at bucket b is its emptiness: fetch it ahead.
   void prefetch(uint32_t b) const { __builtin_prefetch(&bucket[b]); }
 
-  // Completes every pending and deferred addition.
-  void finish() {
-    flush();
-    while (!deferred.empty()) {
-      reoffer_deferred();
-      flush();
-    }
+  // Completes the window's additions.
+  void finish() { queue.finish(*this); }
+
+  // The queue's view of the buckets (msm_batch.h).
+  bool empty(uint32_t b) const { return bucket[b].is_inf(); }
+  void place(uint32_t b, PointRef r) { bucket[b] = point(r); }
+  void side_add(uint32_t b, PointRef r) { side[b] = side[b].add_affine(vector ? to_scalar_domain(point(r)) : point(r)); }
+  void complete(size_t count) {
+#ifdef GAL_FIELD52X8
+    if (vector) return flush_vector(count);
+#endif
+    flush_scalar(count);
   }
 
   // Σ_b (b+1)·(bucket_b + side_b) as a running sum from the top.
@@ -121,51 +112,11 @@ class AffineBuckets {
   }
 
  private:
-  struct Deferred {
-    uint32_t bucket;
-    PointRef point;
-  };
-
   G2Affine point(PointRef r) const { return r & 1 ? points[r >> 1].neg() : points[r >> 1]; }
 
-  void offer(uint32_t b, PointRef r) {
-    if (queued[b] == batch_id) {
-      if (deferred.size() < 4 * batch) deferred.push_back({b, r});
-      else side[b] = side[b].add_affine(vector ? to_scalar_domain(point(r)) : point(r));
-      return;
-    }
-    if (bucket[b].is_inf()) {
-      bucket[b] = point(r);
-      return;
-    }
-    queued[b] = batch_id;
-    pend_bucket[count] = b;
-    pend_point[count] = r;
-    if (++count == batch) flush();
-  }
-
-  void reoffer_deferred() {
-    retry.swap(deferred);
-    deferred.clear();
-    for (const auto &d : retry) offer(d.bucket, d.point);
-  }
-
-  void flush() {
-    if (count) {  // an empty batch would still pay its inversion
-#ifdef GAL_FIELD52X8
-      if (vector) flush_vector();
-      else
-#endif
-        flush_scalar();
-    }
-    count = 0;
-    ++batch_id;
-    flushed = true;
-  }
-
-  void flush_scalar() {
+  void flush_scalar(size_t count) {
     for (size_t k = 0; k < count; ++k) {
-      const G2Affine &a = bucket[pend_bucket[k]], p = point(pend_point[k]);
+      const G2Affine &a = bucket[queue.pending_bucket[k]], p = point(queue.pending_point[k]);
       if (!(a.x == p.x)) {
         den[k] = p.x - a.x;
         num[k] = p.y - a.y;
@@ -177,12 +128,12 @@ class AffineBuckets {
     }
     batch_inverse(den.data(), scratch.data(), (long)count);
     for (size_t k = 0; k < count; ++k) {
-      G2Affine &a = bucket[pend_bucket[k]];
+      G2Affine &a = bucket[queue.pending_bucket[k]];
       if (den[k].is_zero()) {
         a = G2Affine::inf();
         continue;
       }
-      const Fq2 lambda = num[k] * den[k], x = lambda.sqr() - a.x - points[pend_point[k] >> 1].x;
+      const Fq2 lambda = num[k] * den[k], x = lambda.sqr() - a.x - points[queue.pending_point[k] >> 1].x;
       a.y = lambda * (a.x - x) - a.y;
       a.x = x;
     }
@@ -194,18 +145,18 @@ class AffineBuckets {
   // interleaved prefix chains, invert the eight chain totals with one scalar
   // batch inversion, then walk back finishing the additions. Lanes past
   // `count` are padding.
-  void flush_vector() {
+  void flush_vector(size_t count) {
     static_assert(sizeof(G2Affine) == 128, "lane offsets are indices << 7");
     const size_t nv = (count + 7) / 8;
     const Fq2Lanes one = broadcast_lanes(to_vector_domain(Fq2::one())), zero = broadcast_lanes(Fq2::zero());
     // Lane c of vector v is addition 8v + c; lanes past `count` read entry 0.
     auto bucket_offsets = [&](size_t v) {
-      return lane_offsets(_mm256_maskz_loadu_epi32(live_lanes(count, v), &pend_bucket[8 * v]), 7);
+      return lane_offsets(_mm256_maskz_loadu_epi32(live_lanes(count, v), &queue.pending_bucket[8 * v]), 7);
     };
     Fq2Lanes acc = one;
     for (size_t v = 0; v < nv; ++v) {
       const __mmask8 live = live_lanes(count, v);
-      const __m256i refs = _mm256_maskz_loadu_epi32(live, &pend_point[8 * v]);
+      const __m256i refs = _mm256_maskz_loadu_epi32(live, &queue.pending_point[8 * v]);
       const __mmask8 negate = _mm256_test_epi32_mask(refs, _mm256_set1_epi32(1));
       const __m512i at_bucket = bucket_offsets(v), at_point = lane_offsets(_mm256_srli_epi32(refs, 1), 7);
       const Fq2Lanes x1 = Fq2Lanes::gather_at(&bucket[0].x, at_bucket), y1 = Fq2Lanes::gather_at(&bucket[0].y, at_bucket);
@@ -218,8 +169,8 @@ class AffineBuckets {
       for (int c = 0; c < 8; ++c)
         if ((same_x >> c) & 1) {
           const size_t k = 8 * v + c;
-          const G2Affine &a = bucket[pend_bucket[k]];
-          if (a.y == point(pend_point[k]).y) {
+          const G2Affine &a = bucket[queue.pending_bucket[k]];
+          if (a.y == point(queue.pending_point[k]).y) {
             Fq2 dd, nn;
             doubling_slope(a, true, dd, nn);
             set_lane_value(d, c, dd);
@@ -269,9 +220,7 @@ class AffineBuckets {
   bool vector = false;
   std::vector<G2Affine> bucket;  // (0,0) = empty
   std::vector<G2XYZZ> side;
-  std::vector<uint32_t> queued;  // queued[b] == batch_id: b already has a pending addition
-  std::vector<uint32_t> pend_bucket;
-  std::vector<PointRef> pend_point;
+  BatchQueue<AffineBuckets> queue;
   std::vector<Fq2> den, num, scratch;
 #ifdef GAL_FIELD52X8
   // The batch as eight-lane vectors: the slope's denominator and numerator,
@@ -279,10 +228,6 @@ class AffineBuckets {
   std::vector<Fq2Lanes> vden, vnum, vprefix, vax, vay, vpx;
   std::vector<__mmask8> vinf;  // lanes whose sum is infinity (p = -a)
 #endif
-  std::vector<Deferred> deferred, retry;
-  size_t batch = 1, count = 0;
-  uint32_t batch_id = 0;
-  bool flushed = false;
 };
 
 // Estimated cost of window size c: per point and window an addition (a
