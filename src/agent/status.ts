@@ -4,25 +4,24 @@
  * and, when configured, the same on a TCP port for Prometheus.
  */
 import { chmodSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Agent } from './agent.js';
 
 export const STATUS_SOCKET = 'agent.sock';
 
 export async function serveStatus(agent: Agent, dataDir: string, metricsPort: number): Promise<() => Promise<void>> {
-  const handler = async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-    if (req.url === '/status') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify(agent.status()));
-    }
-    if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': agent.metrics.registry.contentType });
-      return void res.end(await agent.metrics.registry.metrics());
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { code: 'GAL_ERR_NOT_FOUND', message: `No route ${req.url}` } }));
+  const routes = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/status') return send(res, 200, 'application/json', JSON.stringify(agent.status()));
+    if (req.url === '/metrics') return send(res, 200, agent.metrics.registry.contentType, await agent.metrics.registry.metrics());
+    send(res, 404, 'application/json', JSON.stringify({ error: { code: 'GAL_ERR_NOT_FOUND', message: `No route ${req.url}` } }));
   };
+  // A failure here must answer the caller, never reject unhandled (which would end the agent).
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    routes(req, res).catch(() => {
+      if (res.headersSent) return void res.destroy();
+      send(res, 500, 'application/json', JSON.stringify({ error: { code: 'GAL_ERR_INTERNAL', message: 'internal error reading the agent status' } }));
+    });
   const servers: Server[] = [];
   const socket = join(dataDir, STATUS_SOCKET);
   rmSync(socket, { force: true });
@@ -39,6 +38,11 @@ export async function serveStatus(agent: Agent, dataDir: string, metricsPort: nu
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     rmSync(socket, { force: true });
   };
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
 }
 
 /** GETs a path from a running agent's status socket. */

@@ -55,7 +55,39 @@ export function sendError(res: ServerResponse, err: unknown): void {
     if (err.code === 'GAL_ERR_UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer');
     return sendJson(res, STATUS[err.code] ?? 500, { error: body });
   }
-  sendJson(res, 500, { error: { code: 'GAL_ERR_NATIVE', message: 'internal error' } });
+  sendJson(res, 500, { error: { code: 'GAL_ERR_INTERNAL', message: 'internal error; the oracle logged the details' } });
+}
+
+/**
+ * A request's path and query. Any byte string can arrive as the target
+ * (`//`, `*`, bad percent escapes), so this never throws anything but a
+ * GalacticError.
+ */
+export function requestTarget(raw: string | undefined): { url: URL; parts: string[] } {
+  const target = raw ?? '/';
+  const bad = () =>
+    new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a request path such as /v1/graphs but received ${JSON.stringify(target.slice(0, 80))}`);
+  if (!target.startsWith('/')) throw bad();
+  let url: URL;
+  try {
+    // Prefixed rather than resolved against a base: `//x` is a path here, not another host.
+    url = new URL(`http://oracle${target}`);
+  } catch {
+    throw bad();
+  }
+  try {
+    return { url, parts: url.pathname.split('/').filter(Boolean).map(decodeURIComponent) };
+  } catch {
+    throw bad();
+  }
+}
+
+/** `?limit=`: 100 when absent, at most 1000; anything but a positive integer is refused. */
+function listLimit(raw: string | null): number {
+  if (raw === null) return 100;
+  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < 1)
+    throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected ?limit= to be an integer from 1 to 1000 but received ${JSON.stringify(raw.slice(0, 40))}`);
+  return Math.min(Number(raw), 1000);
 }
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
@@ -115,8 +147,7 @@ export function createApi(ctx: ApiContext) {
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, caller: Caller): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://oracle');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const { url, parts } = requestTarget(req.url);
     const method = req.method ?? 'GET';
     const methods = (allowed: string[]) => {
       if (!allowed.includes(method)) {
@@ -155,9 +186,8 @@ export function createApi(ctx: ApiContext) {
       methods(['GET', 'POST']);
       allow(caller, REQUESTERS);
       if (method === 'GET') {
-        const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000);
-        const all = scheduler.listGraphs(limit);
-        return sendJson(res, 200, caller.role === 'operator' ? all : all.filter((g) => g.owner === caller.id));
+        const limit = listLimit(url.searchParams.get('limit'));
+        return sendJson(res, 200, scheduler.listGraphs(limit, caller.role === 'operator' ? null : caller.id));
       }
       const body = await readJson(req, ctx.maxBodyBytes);
       const verdict = validateGraph(body, {

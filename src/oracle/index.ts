@@ -12,7 +12,7 @@ import { LINK_PATH, type CatalogEntry } from '../protocol/index.js';
 import { VERSION } from '../version.js';
 import { BlobStore } from './blobs.js';
 import { parseOracleConfig, type OracleConfig, type OracleConfigInput } from './config.js';
-import { createApi } from './http.js';
+import { createApi, requestTarget } from './http.js';
 import { LinkServer } from './link.js';
 import { OracleMetrics } from './metrics.js';
 import { Scheduler, systemClock, type Clock, type ResultCheck, type Verdict } from './scheduler.js';
@@ -170,7 +170,13 @@ export async function startOracle(options: OracleOptions = {}): Promise<Oracle> 
   });
   const server = createServer((req, res) => void handle(req, res));
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://oracle').pathname !== LINK_PATH) return void socket.destroy();
+    let path: string | null = null;
+    try {
+      path = requestTarget(req.url).url.pathname;
+    } catch {
+      // A target that does not parse is not the link's; fall through to the close.
+    }
+    if (path !== LINK_PATH) return void socket.destroy();
     link.handleUpgrade(req, socket, head);
   });
   server.headersTimeout = 30_000;

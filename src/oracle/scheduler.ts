@@ -853,8 +853,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return false;
   }
 
-  listGraphs(limit: number) {
-    return this.store.listGraphs(limit).map((g) => ({
+  listGraphs(limit: number, owner: string | null) {
+    return this.store.listGraphs(limit, owner).map((g) => ({
       id: g.id,
       status: g.status,
       gas: g.gas,

@@ -37,6 +37,8 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE attempts ADD COLUMN verified INTEGER;`,
   // 3: the metrics an agent reported with its result.
   `ALTER TABLE attempts ADD COLUMN metrics TEXT;`,
+  // 4: a requester's own graphs, newest first, without reading everyone's.
+  `CREATE INDEX graphs_owner ON graphs (owner, seq);`,
 ];
 
 export interface GraphRow {
@@ -242,10 +244,14 @@ export class OracleStore {
     };
   }
 
-  listGraphs(limit: number): Pick<GraphRow, 'id' | 'status' | 'created_at' | 'ended_at' | 'gas' | 'price' | 'owner'>[] {
-    return this.db
-      .prepare('SELECT id, status, created_at, ended_at, gas, price, owner FROM graphs ORDER BY seq DESC LIMIT ?')
-      .all(limit) as Pick<GraphRow, 'id' | 'status' | 'created_at' | 'ended_at' | 'gas' | 'price' | 'owner'>[];
+  /** The latest `limit` graphs, newest first: everyone's when `owner` is null, else that requester's. */
+  listGraphs(limit: number, owner: string | null): Pick<GraphRow, 'id' | 'status' | 'created_at' | 'ended_at' | 'gas' | 'price' | 'owner'>[] {
+    const columns = 'SELECT id, status, created_at, ended_at, gas, price, owner FROM graphs';
+    const rows =
+      owner === null
+        ? this.db.prepare(`${columns} ORDER BY seq DESC LIMIT ?`).all(limit)
+        : this.db.prepare(`${columns} WHERE owner = ? ORDER BY seq DESC LIMIT ?`).all(owner, limit);
+    return rows as Pick<GraphRow, 'id' | 'status' | 'created_at' | 'ended_at' | 'gas' | 'price' | 'owner'>[];
   }
 
   close(): void {

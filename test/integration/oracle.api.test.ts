@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startOracle } from '../../src/oracle/index.js';
@@ -141,6 +142,53 @@ describe('requester API', () => {
     expect((await getJson(o, '/v1/graphs/g_nope')).status).toBe(404);
     expect((await getJson(o, '/v1/plugins')).body[0]).toMatchObject({ id: 'groth16', ops: expect.arrayContaining(['zkp-aggregation']) });
     expect((await getJson(o, '/healthz')).body.ok).toBe(true);
+  });
+
+  it('answers request targets that do not parse with 400 and stays up, also on the upgrade path', async () => {
+    const o = await fx.oracle();
+    const { port } = new URL(o.url);
+    // Raw bytes: fetch() would normalise these targets before sending them.
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+        let text = '';
+        socket.on('data', (d) => (text += d));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        socket.setTimeout(5000, () => reject(new Error(`no answer to ${JSON.stringify(request.split('\r')[0])}`)));
+      });
+    const get = (target: string) => raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    for (const target of ['/v1/graphs/%E0%A4%A', '/v1/blobs/%ZZ', '/%ff', '/v1/graphs/%']) {
+      const answer = await get(target);
+      expect(answer, target).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer, target).toContain('"code":"GAL_ERR_INVALID_ARGUMENT"');
+    }
+    expect(await get('//')).toMatch(/^HTTP\/1\.1 404 [^]*"code":"GAL_ERR_NOT_FOUND"/);
+    const upgrade = (target: string) =>
+      `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    for (const target of ['//', '/v1/%ZZ', '/elsewhere']) expect(await raw(upgrade(target)), target).toBe('');
+    expect(await raw(upgrade('/v1/link'))).toMatch(/^HTTP\/1\.1 101 /);
+    expect((await getJson(o, '/healthz')).body.ok).toBe(true);
+  });
+
+  it("lists each requester's own latest graphs, and refuses a limit that is not a positive integer", async () => {
+    const o = await fx.oracle({ open: false });
+    const operator = readFileSync(o.tokens.operatorTokenPath, 'utf8').trim();
+    const mint = async () =>
+      ((await (await fetch(`${o.url}/v1/tokens`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${operator}` } })).json()) as any).token as string;
+    const alice = await mint(), bob = await mint();
+    const aliceGraph = (await submitGraph(o, continuationGraph(1), alice)).body.id;
+    const bobGraphs: string[] = [];
+    for (let i = 0; i < 3; ++i) bobGraphs.push((await submitGraph(o, continuationGraph(1), bob)).body.id);
+    // Bob's graphs are newer, yet Alice's latest one is still hers to see.
+    expect((await getJson(o, '/v1/graphs?limit=1', alice)).body.map((g: any) => g.id)).toEqual([aliceGraph]);
+    expect((await getJson(o, '/v1/graphs?limit=2', bob)).body.map((g: any) => g.id)).toEqual([bobGraphs[2], bobGraphs[1]]);
+    expect((await getJson(o, '/v1/graphs?limit=5000', operator)).body.map((g: any) => g.id)).toEqual([...bobGraphs].reverse().concat(aliceGraph));
+    for (const limit of ['0', '-5', 'abc', '1.5', '', '1e3']) {
+      const { status, body } = await getJson(o, `/v1/graphs?limit=${limit}`, operator);
+      expect(status, limit).toBe(400);
+      expect(body.error.code).toBe('GAL_ERR_INVALID_ARGUMENT');
+    }
   });
 
   it('passes blob inputs to the plugin and cancels a graph on DELETE without penalty', async () => {
