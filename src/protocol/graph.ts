@@ -22,7 +22,23 @@ export const GRAPH_LIMITS = {
   maxEdgesPerOp: 1_000,
   maxIdLength: 128,
   maxParamsBytes: 64 * 1024,
+  /** Nesting of arrays and objects inside params; deeper documents would overflow recursive readers. */
+  maxParamsDepth: 32,
 } as const;
+
+/** Nesting depth of a JSON value (a scalar is 0), counted without recursion and without going past `limit + 1`. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) break;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 const Id = z
   .string()
@@ -74,7 +90,10 @@ export const OpSchema = z.strictObject({
   /** Time an attempt may take; without it the oracle derives one from gas and the prover's power. */
   timeoutMs: z.number().int().min(1_000).max(7 * 24 * 3600_000).optional(),
   /** Passed to the plugin as they are; blob references are `{ "blob": "<sha256>" }`. */
-  params: z.record(z.string(), z.unknown()).default({}),
+  params: z
+    .record(z.string(), z.unknown())
+    .refine((p) => jsonDepth(p, GRAPH_LIMITS.maxParamsDepth) <= GRAPH_LIMITS.maxParamsDepth, `expected at most ${GRAPH_LIMITS.maxParamsDepth} levels of nesting`)
+    .default({}),
   /** Filled by the oracle; a submitted graph leaves it null. */
   deviceIds: z.null().optional(),
 });

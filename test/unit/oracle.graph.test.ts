@@ -34,6 +34,7 @@ const CORPUS: [string, unknown, string[]][] = [
   ['NTT size not a power of two', { ops: [op('a', { workload: { ntt: [1000] } })] }, ['schema /ops/0/workload/ntt/0']],
   ['timeout too short', { ops: [op('a', { timeoutMs: 5 })] }, ['schema /ops/0/timeoutMs']],
   ['too many ops', { ops: Array.from({ length: 11 }, (_, i) => op(`o${i}`)) }, ['too-large /ops']],
+  ['params 33 levels deep', { ops: [op('a', { params: { x: JSON.parse('['.repeat(32) + ']'.repeat(32)) } })] }, ['schema /ops/0/params']],
 ];
 
 describe('graph validation', () => {
@@ -74,6 +75,15 @@ describe('graph validation', () => {
     expect(side!.criticalPath).toBe(2);
     expect(r.graph.gas).toBe(s0!.gas.msm + s1!.gas.ntt);
     expect(r.warnings.map((w) => w.code)).toEqual(['no-matching-prover', 'no-matching-prover', 'no-matching-prover', 'no-matching-prover']);
+  });
+
+  it('refuses params nested past the limit without overflowing the stack, and accepts them at the limit', () => {
+    const nested = (depth: number) => JSON.parse('{"a":'.repeat(depth - 1) + '{"blob":"x"}' + '}'.repeat(depth - 1));
+    expect(validateGraph({ ops: [op('a', { params: nested(32) })] }, ctx).ok).toBe(true);
+    for (const depth of [33, 200_000]) {
+      const r = validateGraph({ ops: [op('a', { params: nested(depth) })] }, { ...ctx, blobExists: () => false });
+      expect(!r.ok && r.problems.map((p) => `${p.code} ${p.path}`)).toEqual(['schema /ops/0/params']);
+    }
   });
 
   it('handles a chain as long as the op limit without recursion', () => {
