@@ -474,6 +474,8 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
 
   /** A restarted agent cannot resume a plugin's stream: what was running is failed cleanly. */
   private recoverJournal(): void {
+    // Nothing runs yet: task and plugin directories here were left by a crash, with their inputs.
+    for (const dir of ['work', 'p']) rmSync(join(this.config.dataDir, dir), { recursive: true, force: true });
     for (const { assign } of this.journal.all()) {
       if (!this.outbox.get(assign.taskId))
         this.outbox.put(assign.taskId, { message: { type: 'fail', taskId: assign.taskId, code: 'GAL_ERR_AGENT_RESTARTED', reason: 'the agent restarted while the task ran' }, createdAt: Date.now() });

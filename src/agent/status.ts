@@ -2,10 +2,16 @@
  * The agent's local status endpoint: HTTP on a Unix socket in the data
  * directory (`agent.sock`, owner only) — GET /status (JSON) and /metrics —
  * and, when configured, the same on a TCP port for Prometheus.
+ *
+ * The socket also holds the data directory: a second agent started on it
+ * finds the socket answering and refuses, instead of failing the first
+ * one's running tasks as its own leftovers.
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { GalacticError } from '../errors.js';
 import type { Agent } from './agent.js';
 
 export const STATUS_SOCKET = 'agent.sock';
@@ -24,9 +30,8 @@ export async function serveStatus(agent: Agent, dataDir: string, metricsPort: nu
     });
   const servers: Server[] = [];
   const socket = join(dataDir, STATUS_SOCKET);
-  rmSync(socket, { force: true });
   const local = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve, reject) => local.once('error', reject).listen(socket, () => resolve()));
+  await listenExclusive(local, socket, dataDir);
   chmodSync(socket, 0o600);
   servers.push(local);
   if (metricsPort) {
@@ -38,6 +43,34 @@ export async function serveStatus(agent: Agent, dataDir: string, metricsPort: nu
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     rmSync(socket, { force: true });
   };
+}
+
+/** Listens on `path`, replacing a socket file that nothing answers on (left by a crash); refuses while another agent answers. */
+async function listenExclusive(server: Server, path: string, dataDir: string): Promise<void> {
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.once('error', onError).listen(path, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+  try {
+    return await listen();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+  }
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = connect(path, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (answered)
+    throw new GalacticError('GAL_ERR_CONFIG', `Expected no other agent running on the data directory ${dataDir} but one answers on ${path}; stop it first (galactic status --data-dir ${dataDir}) or give this one another --data-dir`);
+  rmSync(path, { force: true });
+  await listen();
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

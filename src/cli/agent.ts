@@ -65,8 +65,9 @@ export function registerAgent(program: Command): void {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
-        let closeStatus: (() => Promise<void>) | null = null;
-        a.once('stopped', (code) => void (closeStatus?.() ?? Promise.resolve()).then(() => process.exit(code)));
+        // First, before the agent touches its journal: the status socket also keeps a second agent off this data directory.
+        const closeStatus = await serveStatus(a, config.dataDir, config.metricsPort);
+        a.once('stopped', (code) => void closeStatus().then(() => process.exit(code)));
         try {
           await a.start();
         } catch (err) {
@@ -76,7 +77,6 @@ export function registerAgent(program: Command): void {
           }
           throw err;
         }
-        closeStatus = await serveStatus(a, config.dataDir, config.metricsPort);
         process.stdout.write(
           `galactic agent ${config.name} (${config.dataDir}): ` +
             (a.embeddedOracle
@@ -146,6 +146,8 @@ export function registerAgent(program: Command): void {
         }
         const s = JSON.parse(body);
         if (opts.json) return void process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        // Before the probe and benchmark finish there is no link, power or plugin to show yet.
+        if (s.state === 'starting') return void process.stdout.write(`agent ${s.name}: starting (probing the machine and measuring its power)\n`);
         const lines = [
           `agent ${s.name} (${s.proverId ?? 'not yet authenticated'}): ${s.state}`,
           `oracle ${s.oracle}${s.embeddedOracle ? ' (embedded)' : ''}: link ${s.link.up ? 'up' : 'down'}, ${s.link.reconnects} reconnects`,

@@ -3,7 +3,7 @@
  * a real `galactic oracle` process, proving Groth16 through its plugins.
  */
 import { createServer, Socket as NetSocket, type Socket } from 'node:net';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
@@ -179,13 +179,21 @@ describe('faults', () => {
     await proving(data);
     oracle.child.kill('SIGKILL');
     await waitUntil(async () => (await px.status(data)).outbox === 1, 30_000, 'result in the outbox');
+    // A second agent on the same data directory is refused, and leaves the first one's outbox alone.
+    const twin = px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'phoenix', '--config', config]);
+    expect(await px.exited(twin.child)).toBe(2);
+    expect(twin.stderr()).toMatch(/no other agent running on the data directory.*GAL_ERR_CONFIG/);
+    expect((await px.status(data)).outbox).toBe(1);
     agent.child.kill('SIGKILL');
     await px.exited(agent.child);
+    // What a crash leaves mid-task: a task's inputs and a plugin instance's directory.
+    for (const leftover of ['work/t_crashed', 'p/0badf00d/w']) mkdirSync(join(data, leftover), { recursive: true });
     oracle = await px.oracle(['--open', '--port', port, '--data-dir', oracleDir, '--heartbeat-ms', '2000']);
     agent = px.agent(['--oracle', oracle.url, '--data-dir', data, '--name', 'phoenix', '--config', config]);
     const g = await graphDone(oracle.url, id);
     expect(g.ops[0].attempts.map((a: any) => a.outcome)).toEqual(['done']);
     await verifyOutputs(oracle.url, g);
+    expect(existsSync(join(data, 'work/t_crashed')) || existsSync(join(data, 'p/0badf00d'))).toBe(false);
   });
 
   it('a link that silently drops traffic: ping timeout, reconnect with growing backoff', async () => {
