@@ -13,6 +13,7 @@ interface OracleFlags {
   redundancy?: number;
   penaltyThreshold?: number;
   pGas?: number;
+  retentionDays?: number;
   open?: boolean;
   logLevel: string;
   json?: boolean;
@@ -31,6 +32,7 @@ export function registerOracle(program: Command): void {
     .option('--redundancy <k>', 'provers per op in performance mode or above the penalty threshold', integerOption('--redundancy', 1, 8))
     .option('--penalty-threshold <amount>', 'graphs with a penalty at or above this run redundantly', numberOption('--penalty-threshold'))
     .option('--p-gas <price>', 'price of one gas: P = P_gas × Gas', numberOption('--p-gas'))
+    .option('--retention-days <days>', 'delete ended graphs and unreferenced blobs after this many days; 0 keeps everything (default 30)', numberOption('--retention-days'))
     .option('--open', 'no requester tokens (allowed on a loopback address only)')
     .option('--log-level <level>', 'pino log level on stderr: silent, error, warn, info, debug', 'info')
     .option('--json', 'print the start-up line as JSON')

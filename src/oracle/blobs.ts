@@ -20,6 +20,8 @@ export class BlobStore {
     readonly maxBytes: number,
   ) {
     this.dir = join(dataDir, 'blobs');
+    // Uploads cut off by a crash leave their partial files here; none is in flight yet.
+    rmSync(join(this.dir, 'tmp'), { recursive: true, force: true });
     mkdirSync(join(this.dir, 'tmp'), { recursive: true, mode: 0o700 });
   }
 
@@ -40,6 +42,7 @@ export class BlobStore {
     const existing = this.size(sha256);
     if (existing !== null) {
       body.resume();
+      this.store.touchBlob(sha256, now);
       return { size: existing, created: false };
     }
     const tmp = join(this.dir, 'tmp', `${sha256}.${randomBytes(6).toString('hex')}`);
@@ -66,6 +69,13 @@ export class BlobStore {
     } finally {
       rmSync(tmp, { force: true });
     }
+  }
+
+  /** Retention (OracleStore.expire), and the files of the blobs it dropped. */
+  expire(cutoff: number): { graphs: number; blobs: number } {
+    const gone = this.store.expire(cutoff);
+    for (const sha of gone.blobs) rmSync(this.path(sha), { force: true });
+    return { graphs: gone.graphs, blobs: gone.blobs.length };
   }
 
   /** A small blob's bytes; null when absent or larger than `max`. */

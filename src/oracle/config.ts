@@ -49,6 +49,8 @@ export const OracleConfigSchema = z.strictObject({
   /** How long a link may take from connect to `auth`. */
   handshakeTimeoutMs: z.number().int().positive().default(10_000),
   catalog: z.array(CatalogEntrySchema).min(1).default(DEFAULT_CATALOG),
+  /** Ended graphs, and blobs no kept graph references, are deleted this long after they ended or were uploaded; 0 keeps everything. */
+  retentionDays: z.number().nonnegative().default(30),
 });
 
 export type OracleConfig = z.infer<typeof OracleConfigSchema>;

@@ -31,8 +31,11 @@ export interface OracleOptions extends OracleConfigInput {
   logLevel?: string;
 }
 
+const DAY_MS = 24 * 3600_000;
+
 export class Oracle {
   private tickTimer: NodeJS.Timeout | null = null;
+  private expireTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -45,6 +48,9 @@ export class Oracle {
     private readonly link: LinkServer,
     private readonly server: Server,
     readonly verifier: VerifyPool,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+    private readonly log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void,
   ) {}
 
   get url(): string {
@@ -61,10 +67,33 @@ export class Oracle {
     this.tickTimer.unref();
   }
 
+  /** Applies the retention now: ended graphs and unreferenced blobs older than `retentionDays` go. */
+  expire(): { graphs: number; blobs: number } {
+    const gone = this.blobs.expire(this.clock.now() - this.config.retentionDays * DAY_MS);
+    if (gone.graphs || gone.blobs) this.log('info', 'retention', { graphsDeleted: gone.graphs, blobsDeleted: gone.blobs, retentionDays: this.config.retentionDays });
+    return gone;
+  }
+
+  /** Applies the retention at start and then a few times per retention period (at most hourly). */
+  startExpiring(): void {
+    if (this.config.retentionDays === 0) return;
+    const sweep = () => {
+      try {
+        this.expire();
+      } catch (err) {
+        this.log('warn', 'retention sweep failed; trying again at the next one', { error: (err as Error).message });
+      }
+    };
+    sweep();
+    this.expireTimer = setInterval(sweep, Math.max(1000, Math.min(3600_000, (this.config.retentionDays * DAY_MS) / 10)));
+    this.expireTimer.unref();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.expireTimer) clearInterval(this.expireTimer);
     this.scheduler.close();
     this.link.closeAll();
     this.server.closeAllConnections();
@@ -186,8 +215,9 @@ export async function startOracle(options: OracleOptions = {}): Promise<Oracle> 
     server.once('error', (err) => reject(err));
     server.listen(config.port, config.host, () => resolve());
   });
-  const oracle = new Oracle(config, oracleId, store, scheduler, tokens, metrics, link, server, verifier);
+  const oracle = new Oracle(config, oracleId, store, scheduler, tokens, metrics, link, server, verifier, blobs, clock, log);
   oracle.startTicking(Math.max(10, Math.min(250, Math.floor(config.heartbeatMs / 4))));
+  oracle.startExpiring();
   scheduler.queueDispatch(); // a restarted oracle resumes its graphs
   return oracle;
 }

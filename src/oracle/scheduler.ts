@@ -26,7 +26,7 @@ import type {
 } from '../protocol/index.js';
 import { CLOSE_CODES, publicKeyObject, resultPayload, verifyPayload } from '../protocol/index.js';
 import type { AnalysedGraph, OpGas, ResolvedGraph } from './graph.js';
-import { criticalPaths, opGas } from './graph.js';
+import { blobRefs, criticalPaths, opGas } from './graph.js';
 import { MatchPass, estimateMs, taskKey, type CandidateView } from './matcher.js';
 import { CLEAN_RECORD, afterFailure, afterSuccess, isExcluded, type PenaltyState } from './penalties.js';
 import { meetsRequirements, requirementsKey } from '../protocol/index.js';
@@ -284,6 +284,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.store.insertGraph(
       { id: run.id, seq: run.seq, body: JSON.stringify(run.graph), status: run.status, gas: run.gas, price: run.price, owner, created_at: now },
       [...run.ops.values()].map((o) => ({ op_id: o.op.id, idx: o.index, status: o.pending === 0 ? 'ready' : 'waiting' })),
+      new Set(run.graph.ops.flatMap((op) => blobRefs(op.params, '').map(([, sha]) => sha))),
     );
     this.graphs.set(run.id, run);
     for (const op of run.ops.values()) if (op.pending === 0) this.makeReady(op, false);

@@ -39,6 +39,15 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE attempts ADD COLUMN metrics TEXT;`,
   // 4: a requester's own graphs, newest first, without reading everyone's.
   `CREATE INDEX graphs_owner ON graphs (owner, seq);`,
+  // 5: retention. Which graph keeps which blob (its params' references and its ops' outputs), filled in for the graphs stored so far.
+  `CREATE TABLE blob_refs (graph_id TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (graph_id, sha256)) WITHOUT ROWID;
+   CREATE INDEX blob_refs_sha256 ON blob_refs (sha256);
+   CREATE INDEX graphs_ended ON graphs (ended_at);
+   CREATE INDEX blobs_created ON blobs (created_at);
+   INSERT OR IGNORE INTO blob_refs (graph_id, sha256)
+     SELECT g.id, t.value FROM graphs g, json_tree(g.body) t WHERE t.key = 'blob' AND t.type = 'text';
+   INSERT OR IGNORE INTO blob_refs (graph_id, sha256)
+     SELECT o.graph_id, json_extract(j.value, '$.sha256') FROM ops o, json_each(o.output) j WHERE o.output IS NOT NULL;`,
 ];
 
 export interface GraphRow {
@@ -140,6 +149,9 @@ export class OracleStore {
       touchProver: db.prepare('UPDATE provers SET last_seen = ? WHERE id = ?'),
       penalty: db.prepare('UPDATE provers SET consecutive_failures = ?, excluded_until = ?, banned = ? WHERE id = ?'),
       insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?, ?, ?)'),
+      // created_at is when the blob was last uploaded: uploading it again restarts its retention.
+      touchBlob: db.prepare('UPDATE blobs SET created_at = MAX(created_at, ?) WHERE sha256 = ?'),
+      insertRef: db.prepare('INSERT OR IGNORE INTO blob_refs (graph_id, sha256) VALUES (?, ?)'),
       getBlob: db.prepare<[string], { size: number }>('SELECT size FROM blobs WHERE sha256 = ?'),
       insertToken: db.prepare('INSERT INTO tokens (hash, role, label, created_at) VALUES (?, ?, ?, ?)'),
       getToken: db.prepare<[string], { role: string; label: string | null }>('SELECT role, label FROM tokens WHERE hash = ?'),
@@ -167,16 +179,19 @@ export class OracleStore {
     this.stmt.setMeta.run(key, value);
   }
 
-  insertGraph(row: Omit<GraphRow, 'ended_at' | 'error'>, ops: { op_id: string; idx: number; status: OpStatus }[]): void {
+  /** A new graph with its ops and the blobs its params reference (kept while the graph is). */
+  insertGraph(row: Omit<GraphRow, 'ended_at' | 'error'>, ops: { op_id: string; idx: number; status: OpStatus }[], blobs: Iterable<string>): void {
     this.transaction(() => {
       this.stmt.insertGraph.run(row);
       for (const op of ops) this.stmt.insertOp.run(row.id, op.op_id, op.idx, op.status);
+      for (const sha of blobs) this.stmt.insertRef.run(row.id, sha);
     });
   }
   setGraphStatus(id: string, status: GraphStatus, endedAt: number | null, error: string | null = null): void {
     this.stmt.graphStatus.run(status, endedAt, error, id);
   }
   updateOp(op: { graph_id: string; op_id: string; status: OpStatus; device_ids: string[] | null; output: BlobRef[] | null; produced_by: string | null; failures: number }): void {
+    for (const o of op.output ?? []) this.stmt.insertRef.run(op.graph_id, o.sha256);
     this.stmt.updateOp.run({
       ...op,
       device_ids: op.device_ids ? JSON.stringify(op.device_ids) : null,
@@ -211,6 +226,35 @@ export class OracleStore {
   insertBlob(sha256: string, size: number, at: number): void {
     this.stmt.insertBlob.run(sha256, size, at);
   }
+  touchBlob(sha256: string, at: number): void {
+    this.stmt.touchBlob.run(at, sha256);
+  }
+
+  /**
+   * Retention: deletes the graphs that ended before `cutoff` (with their ops,
+   * attempts and blob references), then the blobs uploaded before it that no
+   * stored graph references. Returns how many graphs went and which blobs,
+   * whose files the caller removes.
+   */
+  expire(cutoff: number): { graphs: number; blobs: string[] } {
+    return this.transaction(() => {
+      const ids = this.db.prepare<[number], { id: string }>('SELECT id FROM graphs WHERE ended_at < ?').all(cutoff);
+      const drop = ['attempts', 'ops', 'blob_refs'].map((table) => this.db.prepare(`DELETE FROM ${table} WHERE graph_id = ?`));
+      const dropGraph = this.db.prepare('DELETE FROM graphs WHERE id = ?');
+      for (const { id } of ids) {
+        for (const stmt of drop) stmt.run(id);
+        dropGraph.run(id);
+      }
+      const blobs = this.db
+        .prepare<[number], { sha256: string }>('SELECT sha256 FROM blobs WHERE created_at < ? AND sha256 NOT IN (SELECT sha256 FROM blob_refs)')
+        .all(cutoff)
+        .map((r) => r.sha256);
+      const dropBlob = this.db.prepare('DELETE FROM blobs WHERE sha256 = ?');
+      for (const sha of blobs) dropBlob.run(sha);
+      return { graphs: ids.length, blobs };
+    });
+  }
+
   blobSize(sha256: string): number | null {
     return this.stmt.getBlob.get(sha256)?.size ?? null;
   }

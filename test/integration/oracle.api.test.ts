@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -209,6 +209,70 @@ describe('requester API', () => {
     await agent.prove(task);
     expect(await agent.next((m) => m.type === 'ack')).toMatchObject({ accepted: false });
     expect((await getJson(o, '/v1/provers')).body[0].penalty.consecutiveFailures).toBe(0);
+  });
+
+  it('deletes ended graphs and the blobs nothing kept references after the retention period, and nothing a kept graph needs', async () => {
+    let now = Date.now();
+    const day = 24 * 3600_000;
+    const dataDir = fx.tempDir();
+    const o = await fx.oracle({ dataDir, retentionDays: 2, clock: { now: () => now } });
+    const put = async (text: string) => {
+      expect((await fetch(`${o.url}/v1/blobs/${sha(text)}`, { method: 'PUT', body: text })).ok).toBe(true);
+      return sha(text);
+    };
+    const file = (hash: string) => join(dataDir, 'blobs', hash.slice(0, 2), hash);
+    const [oldInput, sharedInput, liveInput, stray] = [await put('old input'), await put('shared input'), await put('live input'), await put('stray')];
+    const agent = fx.client(o, { name: 'worker', behaviour: 'manual' });
+    await agent.connect();
+    const ended = (await submitGraph(o, { ops: [{ id: 'a', name: 'zkp-singleton', params: { w: { blob: oldInput }, k: { blob: sharedInput } } }] })).body.id;
+    const task = (await agent.next((m) => m.type === 'assign')) as any;
+    await agent.resultWith(task, [{ name: 'proof.json', data: Buffer.from('the proof') }]);
+    await waitUntil(async () => (await getJson(o, `/v1/graphs/${ended}`)).body.status === 'done');
+    const output = sha('the proof');
+
+    now += 1.5 * day;
+    // Still running at the cut-off: a graph that shares a blob with the ended one, and one with an old input.
+    const running = (await submitGraph(o, { ops: [{ id: 'b', name: 'zkp-singleton', params: { k: { blob: sharedInput }, l: { blob: liveInput } } }] })).body.id;
+    await agent.next((m) => m.type === 'assign');
+    const fresh = await put('fresh upload');
+    await put('stray'); // uploaded again: its retention starts over
+    expect(o.expire()).toEqual({ graphs: 0, blobs: 0 });
+
+    now += 1 * day;
+    expect(o.expire()).toEqual({ graphs: 1, blobs: 2 });
+    expect((await getJson(o, `/v1/graphs/${ended}`)).status).toBe(404);
+    expect((await getJson(o, '/v1/graphs')).body.map((g: any) => g.id)).toEqual([running]);
+    for (const gone of [oldInput, output]) {
+      expect((await fetch(`${o.url}/v1/blobs/${gone}`)).status).toBe(404);
+      expect(existsSync(file(gone))).toBe(false);
+    }
+    for (const kept of [sharedInput, liveInput, fresh, stray]) expect(await (await fetch(`${o.url}/v1/blobs/${kept}`)).text()).not.toBe('');
+    expect((await getJson(o, `/v1/graphs/${running}`)).body.status).toBe('running');
+    // A restart (the sweep runs at start) keeps the same answer.
+    await fx.stop(o);
+    const again = await fx.oracle({ dataDir, retentionDays: 2, clock: { now: () => now } });
+    expect(again.expire()).toEqual({ graphs: 0, blobs: 0 });
+    expect((await getJson(again, `/v1/graphs/${running}`)).status).toBe(200);
+  });
+
+  it('an oracle database from before retention gains the blob references of the graphs it holds', async () => {
+    const dataDir = fx.tempDir();
+    const o = await fx.oracle({ dataDir });
+    const input = Buffer.from('kept input');
+    await fetch(`${o.url}/v1/blobs/${sha(input)}`, { method: 'PUT', body: input });
+    const agent = fx.client(o, { name: 'worker', behaviour: 'manual' });
+    await agent.connect();
+    const id = (await submitGraph(o, { ops: [{ id: 'a', name: 'zkp-singleton', params: { nested: [{ w: { blob: sha(input) } }] } }] })).body.id;
+    await agent.resultWith((await agent.next((m) => m.type === 'assign')) as any, [{ name: 'out', data: Buffer.from('output') }]);
+    await waitUntil(async () => (await getJson(o, `/v1/graphs/${id}`)).body.status === 'done');
+    const refs = (db: any) => db.prepare('SELECT graph_id, sha256 FROM blob_refs ORDER BY sha256').all();
+    const expected = [sha(input), sha('output')].sort().map((sha256) => ({ graph_id: id, sha256 }));
+    expect(refs(o.store.db)).toEqual(expected);
+    o.store.db.exec('DROP TABLE blob_refs; DROP INDEX graphs_ended; DROP INDEX blobs_created; PRAGMA user_version = 4');
+    await fx.stop(o);
+    const upgraded = await fx.oracle({ dataDir });
+    expect(upgraded.store.db.pragma('user_version', { simple: true })).toBe(5);
+    expect(refs(upgraded.store.db)).toEqual(expected);
   });
 
   it('holds a GPU op until a matching device registers', async () => {
