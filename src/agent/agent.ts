@@ -5,7 +5,6 @@
  * either side. One state union, logged at every change:
  * starting → registering → ready → draining → stopped | failed.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,8 +20,6 @@ import {
   CancelSchema,
   SHA256_HEX,
   meetsRequirements,
-  resultPayload,
-  signPayload,
   type CatalogEntry,
   type DeviceDescriptor,
   type OracleMessage,
@@ -34,6 +31,7 @@ import type { AgentConfig } from './config.js';
 import { loadIdentity, type AgentIdentity } from './identity.js';
 import { AgentLink, backoffDelay, type Welcome } from './link.js';
 import { AgentMetrics } from './metrics.js';
+import { failMessage, sha256, taskMessage, type ResultOrFail } from './messages.js';
 import { BlobSpool, JsonDir } from './outbox.js';
 
 export type AgentState = 'starting' | 'registering' | 'ready' | 'draining' | 'stopped' | 'failed';
@@ -57,9 +55,6 @@ const FATAL_EXIT: Record<number, number> = {
 };
 
 type Assign = Extract<OracleMessage, { type: 'assign' }>;
-type ResultOrFail =
-  | { type: 'result'; taskId: string; attempt: number; outputs: { name: string; sha256: string; size: number }[]; metrics: Record<string, number>; signature: string }
-  | { type: 'fail'; taskId: string; code: string; reason: string };
 
 interface OutboxEntry {
   message: ResultOrFail;
@@ -77,8 +72,6 @@ interface RunningTask {
   startedAt: number;
   progress: number;
 }
-
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number] }> {
   state: AgentState = 'starting';
@@ -365,17 +358,11 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
           this.link?.send({ type: 'progress', taskId: a.taskId, fraction });
         },
       });
-      if (outcome.status === 'done') {
-        const outputs = outcome.outputs.map((o) => {
-          const hash = sha256(o.data);
-          this.spool.put(hash, o.data);
-          return { name: o.name, sha256: hash, size: o.data.length };
-        });
-        const signature = signPayload(resultPayload(a.taskId, a.attempt, outputs), this.identity.privateKey);
-        message = { type: 'result', taskId: a.taskId, attempt: a.attempt, outputs, metrics: { ...outcome.metrics, wallMs: outcome.wallMs }, signature };
-      } else message = { type: 'fail', taskId: a.taskId, code: outcome.code, reason: outcome.reason };
+      const built = taskMessage(a, outcome, this.identity.privateKey);
+      for (const o of built.outputs) this.spool.put(o.sha256, o.data);
+      message = built.message;
     } catch (err) {
-      message = { type: 'fail', taskId: a.taskId, code: err instanceof GalacticError ? err.code : 'GAL_ERR_AGENT', reason: (err as Error).message };
+      message = failMessage(a.taskId, err instanceof GalacticError ? err.code : 'GAL_ERR_AGENT', (err as Error).message);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -454,6 +441,14 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
             body: new Uint8Array(this.spool.read(o.sha256)),
             headers: { authorization: `Bearer ${this.blobToken}` },
           });
+          if (res.status === 413) {
+            // Larger than the oracle takes: retrying cannot help, so the task fails instead.
+            const answer = await res.text().catch(() => '');
+            const failed = failMessage(m.taskId, 'GAL_ERR_PLUGIN_OUTPUT', `output ${o.name} (${o.size} bytes) is larger than the oracle accepts: ${answer}`);
+            for (const x of m.outputs) this.spool.delete(x.sha256);
+            this.outbox.put(m.taskId, { message: failed, createdAt: entry.createdAt });
+            return void this.link?.send(failed);
+          }
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
         } catch (err) {
           this.log.warn({ taskId: m.taskId, error: (err as Error).message }, 'output upload failed; will retry on reconnect');

@@ -48,6 +48,9 @@ export type TaskOutcome =
       wallMs: number;
     };
 
+/** The largest output read back from a plugin: the oracle's default blob limit. */
+const MAX_OUTPUT_BYTES = 1024 ** 3;
+
 export interface PluginHostOptions {
   /** Instances' socket and work directories go under here (keep it short: socket paths are limited to ~100 bytes). */
   baseDir: string;
@@ -331,6 +334,7 @@ export class PluginHost {
 
   private collect(result: { outputs: { name: string; path?: string; data?: Uint8Array }[]; metrics: Record<string, number> }, outputDir: string, t0: number): TaskOutcome {
     const outputs: { name: string; data: Buffer }[] = [];
+    const refused = (reason: string): TaskOutcome => ({ status: 'failed', code: 'GAL_ERR_PLUGIN_OUTPUT', reason, forced: false, wallMs: Date.now() - t0 });
     const root = realpathSync(outputDir);
     for (const o of result.outputs) {
       if (o.path) {
@@ -338,11 +342,14 @@ export class PluginHost {
         try {
           real = realpathSync(isAbsolute(o.path) ? o.path : resolve(outputDir, o.path));
         } catch {
-          return { status: 'failed', code: 'GAL_ERR_PLUGIN_OUTPUT', reason: `output ${o.name}: ${o.path} does not exist`, forced: false, wallMs: Date.now() - t0 };
+          return refused(`output ${o.name}: ${o.path} does not exist`);
         }
         const rel = relative(root, real);
-        if (rel.startsWith('..') || isAbsolute(rel))
-          return { status: 'failed', code: 'GAL_ERR_PLUGIN_OUTPUT', reason: `output ${o.name}: ${o.path} is outside the task's output directory`, forced: false, wallMs: Date.now() - t0 };
+        if (rel.startsWith('..') || isAbsolute(rel)) return refused(`output ${o.name}: ${o.path} is outside the task's output directory`);
+        // Read only regular files of a bounded size: a FIFO would block the agent, a device would never end.
+        const stat = statSync(real);
+        if (!stat.isFile()) return refused(`output ${o.name}: ${o.path} is not a regular file`);
+        if (stat.size > MAX_OUTPUT_BYTES) return refused(`output ${o.name}: ${o.path} has ${stat.size} bytes, more than the ${MAX_OUTPUT_BYTES} an output may have`);
         outputs.push({ name: o.name, data: readFileSync(real) });
       } else outputs.push({ name: o.name, data: Buffer.from(o.data ?? []) });
     }

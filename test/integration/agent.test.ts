@@ -3,7 +3,7 @@
  * a real `galactic oracle` process, proving Groth16 through its plugins.
  */
 import { createServer, Socket as NetSocket, type Socket } from 'node:net';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
@@ -275,12 +275,24 @@ describe('faults', () => {
 });
 
 describe('bad input from the oracle side', () => {
-  it('rejects malformed or unknown assignments and blobs that do not hash right, and keeps running', async () => {
+  it('rejects malformed or unknown assignments, blobs that do not hash right and outputs the oracle refuses, and keeps running', async () => {
     const { createServer: createHttp } = await import('node:http');
     const { WebSocketServer } = await import('ws');
     const good = Buffer.from('what the blob should be');
-    const claimed = (await import('node:crypto')).createHash('sha256').update(good).digest('hex');
+    const { createHash } = await import('node:crypto');
+    const hash = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const claimed = hash(good);
+    const zkey = readFileSync(fx.zkey), witness = readFileSync(fx.wtns);
+    const served = new Map([[hash(zkey), zkey], [hash(witness), witness]]);
     const http = createHttp((req, res) => {
+      const blob = served.get(req.url!.slice('/v1/blobs/'.length));
+      if (req.method === 'GET' && blob) return void res.end(blob);
+      // This oracle takes no output, however small: a result can never be delivered.
+      if (req.method === 'PUT' && req.url!.startsWith('/v1/blobs/')) {
+        req.resume();
+        res.writeHead(413, { 'content-type': 'application/json' });
+        return void res.end('{"error":{"code":"GAL_ERR_SIZE_LIMIT","message":"Expected a blob of at most 10 bytes"}}');
+      }
       if (req.url === '/v1/plugins') {
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end(JSON.stringify([{ id: 'groth16', version: '1', image: null, ops: ['zkp-singleton'], modes: ['efficient'], requirements: {}, verifier: 'none' }]));
@@ -321,6 +333,14 @@ describe('bad input from the oracle side', () => {
       expect(failed.code).toBe('GAL_ERR_BLOB_HASH');
       expect(failed.reason).toMatch(/hashes to/);
       expect(await find((m) => m.type === 'error' && m.code === 'GAL_ERR_MESSAGE_UNKNOWN')).toMatchObject({ ref: 'teleport' });
+      // Proved, but its outputs are refused as too large: a failure, not a result retried forever.
+      link!.send(JSON.stringify({ ...base, taskId: 't_undeliverable', params: { zkey: { blob: hash(zkey) }, witness: { blob: hash(witness) } } }));
+      const undeliverable = await find((m) => m.type === 'fail' && m.taskId === 't_undeliverable');
+      expect(undeliverable).toMatchObject({ code: 'GAL_ERR_PLUGIN_OUTPUT', reason: expect.stringMatching(/larger than the oracle accepts: .*GAL_ERR_SIZE_LIMIT/) });
+      expect(got.some((m) => m.type === 'result')).toBe(false);
+      // The two failures wait for acknowledgement; the outputs no result will carry are not kept.
+      expect((await px.status(data)).outbox).toBe(2);
+      expect(readdirSync(join(data, 'outbox', 'blobs'))).toEqual([]);
       // Still alive and beating.
       const beats = got.filter((m) => m.type === 'heartbeat').length;
       await waitUntil(() => got.filter((m) => m.type === 'heartbeat').length > beats + 1, 5000, 'more heartbeats');

@@ -49,6 +49,9 @@ describe.each(['efficient', 'performance'] as const)('process driver, %s mode', 
     setTimeout(() => stubborn.abort(), 200);
     const ignored = await host.run(behaviourTask(mode, { behaviour: 'ignore-stop' }, { signal: stubborn.signal }));
     expect(ignored).toMatchObject({ status: 'cancelled', code: 'GAL_ERR_CANCELLED', forced: true });
+    // Outputs that are not regular files are refused, not read (a FIFO would block the agent for good).
+    for (const behaviour of ['fifo-output', 'directory-output'])
+      expect(await host.run(behaviourTask(mode, { behaviour }))).toMatchObject({ status: 'failed', code: 'GAL_ERR_PLUGIN_OUTPUT', reason: expect.stringMatching(/is not a regular file/) });
     // And the host still proves afterwards.
     expect((await host.run(behaviourTask(mode, {}))).status).toBe('done');
   });
