@@ -110,6 +110,15 @@ await servePlugin({
       if (ctx.signal.aborted) throw new PluginError('GAL_ERR_CANCELLED', 'stopped');
       ctx.progress(f);
     });
+    // The oracle would count an invalid proof against this prover; a witness that
+    // does not satisfy the circuit is the requester's input, and is said to be so.
+    let verifies;
+    try {
+      verifies = prover.verifies({ proof, publicSignals });
+    } catch (err) {
+      throw new PluginError('GAL_ERR_INVALID_INPUT', `the proving key holds no usable verification key (${err.message})`);
+    }
+    if (!verifies) throw new PluginError('GAL_ERR_INVALID_INPUT', 'the witness does not satisfy the circuit: its proof does not verify against the proving key');
     const proofFile = join(ctx.outputDir, 'proof.json'), publicFile = join(ctx.outputDir, 'public.json');
     writeFileSync(proofFile, JSON.stringify(proof));
     writeFileSync(publicFile, JSON.stringify(publicSignals));

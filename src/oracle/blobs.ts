@@ -4,7 +4,7 @@
  * renamed into place only when the hash matches the name it was sent under.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -76,6 +76,23 @@ export class BlobStore {
     const gone = this.store.expire(cutoff);
     for (const sha of gone.blobs) rmSync(this.path(sha), { force: true });
     return { graphs: gone.graphs, blobs: gone.blobs.length };
+  }
+
+  /** Reads a stored blob piece by piece (a large key's header without the rest); null when absent. Close it after use. */
+  openReader(sha256: string): { readAt: (offset: number, length: number) => Uint8Array; size: number; close(): void } | null {
+    const size = this.size(sha256);
+    if (size === null) return null;
+    let fd: number;
+    try {
+      fd = openSync(this.path(sha256), 'r');
+    } catch {
+      return null;
+    }
+    const readAt = (offset: number, length: number) => {
+      const bytes = Buffer.alloc(length);
+      return bytes.subarray(0, readSync(fd, bytes, 0, length, offset));
+    };
+    return { readAt, size, close: () => closeSync(fd) };
   }
 
   /** A small blob's bytes; null when absent or larger than `max`. */

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { loadKernels, type Kernels } from '../kernels/index.js';
 import { BUNDLE_KIND, commitment, type Bundle } from '../plugins/groth16/bundle.js';
+import { zkeyVerificationKey } from '../plugins/groth16/files.js';
 import { LINK_PATH, type CatalogEntry } from '../protocol/index.js';
 import { VERSION } from '../version.js';
 import { BlobStore } from './blobs.js';
@@ -128,6 +129,25 @@ async function checkBundle(key: string, text: string, pool: VerifyPool): Promise
 /** Proof outputs larger than this are not proofs. */
 const MAX_PROOF_BYTES = 4 * 1024 * 1024;
 
+/** Why `params.vkey` cannot be the key of `params.zkey` (a stored blob), or null when it is, or when that cannot be told. */
+function keyMismatch(zkeyRef: unknown, vkeyBytes: Buffer, blobs: BlobStore): string | null {
+  const sha = (zkeyRef as { blob?: unknown } | undefined)?.blob;
+  const reader = typeof sha === 'string' ? blobs.openReader(sha) : null;
+  if (!reader) return null;
+  try {
+    const own = zkeyVerificationKey(reader.readAt, reader.size);
+    const given = JSON.parse(vkeyBytes.toString('utf8')) as Record<string, unknown>;
+    // Decimal strings compared as numbers; other fields (vk_alphabeta_12, …) do not matter.
+    const canonical = (k: Record<string, unknown>) =>
+      JSON.stringify([k.nPublic, k.vk_alpha_1, k.vk_beta_2, k.vk_gamma_2, k.vk_delta_2, k.IC], (_, v) => (typeof v === 'string' && /^\d+$/.test(v) ? BigInt(v).toString() : v));
+    return canonical(own as unknown as Record<string, unknown>) === canonical(given) ? null : 'the verification key (params.vkey) is not the proving key\'s (params.zkey), so no proof can verify';
+  } catch {
+    return null; // an unreadable key is the plugin's to report
+  } finally {
+    reader.close();
+  }
+}
+
 /**
  * How results are checked: the op's catalog entry names the verifier; an op
  * whose params carry its key (`vkey: { blob }`) is verified, any other is
@@ -150,7 +170,10 @@ function resultCheck(catalog: readonly CatalogEntry[], blobs: BlobStore, pool: V
       const proof = text('proof.json'), publicSignals = text('public.json');
       if (proof === null || publicSignals === null) return { kind: 'invalid', reason: 'the result has no proof.json and public.json outputs (nor a bundle.json)' };
       const v = await pool.groth16(key.toString('utf8'), publicSignals, proof);
-      return v.valid ? { kind: 'valid' } : { kind: 'invalid', reason: `the proof does not verify: ${v.reason}` };
+      if (v.valid) return { kind: 'valid' };
+      // No proof can verify when the op's verification key is not its proving key's: the requester's mistake, not the prover's.
+      const mismatch = keyMismatch(op.op.params.zkey, key, blobs);
+      return mismatch ? { kind: 'verifier-error', reason: mismatch } : { kind: 'invalid', reason: `the proof does not verify: ${v.reason}` };
     } catch (err) {
       return { kind: 'verifier-error', reason: (err as Error).message };
     }

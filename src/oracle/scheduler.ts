@@ -78,7 +78,20 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
 /** Missed heartbeat intervals after which a prover is offline. */
 export const MISSED_HEARTBEATS = 3;
 
-const COUNTED: ReadonlySet<AttemptOutcome> = new Set(['failed', 'timeout', 'lost', 'invalid']);
+const COUNTED: ReadonlySet<AttemptOutcome> = new Set(['failed', 'timeout', 'lost', 'invalid', 'disputed']);
+
+/**
+ * Failures that may be the requester's fault rather than the prover's: the
+ * plugin found the op's inputs unusable (an unreadable key or witness, a
+ * witness its proof does not verify with), or the oracle served an input
+ * that does not hash right. They are disputed, not penalised at once: the
+ * op goes to another prover, and the disputing provers are penalised only
+ * if a later one delivers a valid result. Otherwise a requester could get
+ * honest provers excluded and banned with graphs nobody can prove.
+ */
+const DISPUTABLE_CODES: ReadonlySet<string> = new Set(['GAL_ERR_INVALID_INPUT', 'GAL_ERR_BLOB_HASH']);
+/** Distinct provers whose disputes fail the op, as the requester's fault. */
+export const DISPUTES_TO_FAIL = 2;
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
 
@@ -382,6 +395,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (a?.active) a.progress = fraction;
   }
 
+  /** A disputed failure: nobody is penalised yet; enough disputes fail the op as the requester's fault. */
+  private dispute(prover: Prover, a: Attempt, reason: string): void {
+    const op = a.op;
+    op.refusedBy.add(prover.id);
+    this.endAttempt(a, 'disputed', reason, true);
+    if (op.status === 'done' || op.status === 'failed' || !this.graphs.has(op.graph.id)) return;
+    const disputes = op.attempts.filter((x) => x.outcome === 'disputed');
+    // Enough provers agree, or no other prover the oracle knows could ever take the op.
+    const nobodyElse = ![...this.provers.values()].some(
+      (p) => !op.refusedBy.has(p.id) && !p.penalty.banned && p.offers(op.taskKey) && p.meets(op.requirementsKey, op.op.requirements),
+    );
+    if (new Set(disputes.map((x) => x.proverId)).size < DISPUTES_TO_FAIL && !nobodyElse) return;
+    this.setOpStatus(op, 'failed');
+    const why = disputes.map((x) => `${this.provers.get(x.proverId)?.name ?? x.proverId}: ${x.reason}`).join('; ');
+    this.stopGraph(op.graph, 'failed', `op ${op.op.id}: ${disputes.length} provers found its inputs unusable (${why})`.slice(0, 4096), 'the graph failed');
+  }
+
   /** A refusal is not a failure: the op goes to someone else and is not offered here again. */
   reject(prover: Prover, taskId: string, reason: string): void {
     const a = this.attemptOf(prover, taskId);
@@ -466,7 +496,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return { accepted: a.outcome === 'failed' };
     }
     this.store.transaction(() => {
-      this.endAttempt(a, 'failed', `${code}: ${reason}`.slice(0, 1024), true);
+      const why = `${code}: ${reason}`.slice(0, 1024);
+      if (DISPUTABLE_CODES.has(code)) return this.dispute(prover, a, why);
+      this.endAttempt(a, 'failed', why, true);
       this.penalise(prover, this.clock.now());
     });
     this.queueDispatch();
@@ -703,6 +735,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     op.deviceIds = [winner.proverId];
     this.needy.delete(op);
     for (const other of op.active) this.cancelAttempt(other, 'redundant', `${winner.taskId} finished first`);
+    // The inputs were usable after all: each dispute was the disputing prover's failure.
+    const now = this.clock.now();
+    for (const id of new Set(op.attempts.filter((x) => x.outcome === 'disputed').map((x) => x.proverId))) {
+      const p = this.provers.get(id);
+      if (p && id !== winner.proverId) this.penalise(p, now);
+    }
     this.persistOp(op);
     this.emit('opDone', op);
     for (const id of op.op.outputs) {
@@ -919,7 +957,7 @@ function rebuildGraph(graph: GraphRow, ops: OpRow[], attempts: AttemptRow[]): Gr
     a.signature = row.signature;
     a.verified = row.verified === null ? null : row.verified === 1;
     a.metrics = row.metrics ? JSON.parse(row.metrics) : null;
-    if (a.outcome === 'rejected') op.refusedBy.add(a.proverId);
+    if (a.outcome === 'rejected' || a.outcome === 'disputed') op.refusedBy.add(a.proverId);
     op.attempts.push(a);
   }
   return run;

@@ -22,7 +22,7 @@ export const OP_STATUSES = ['waiting', 'ready', 'assigned', 'running', 'done', '
 export type OpStatus = (typeof OP_STATUSES)[number];
 
 /** How an attempt ended; `null` while it runs. Only `failed` and `timeout` and `lost` count against the prover. */
-export const ATTEMPT_OUTCOMES = ['done', 'failed', 'timeout', 'lost', 'rejected', 'redundant', 'preempted', 'cancelled', 'invalid'] as const;
+export const ATTEMPT_OUTCOMES = ['done', 'failed', 'timeout', 'lost', 'rejected', 'redundant', 'preempted', 'cancelled', 'invalid', 'disputed'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 export interface AttemptView {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,14 @@ describe('Groth16 prover on our kernels', () => {
     expect(await snarkjs.groth16.verify(fx.vkey, one.publicSignals, bent)).toBe(false);
   });
 
+  it("checks its proofs against the key's own verification key, which is the one snarkjs exports", async () => {
+    const prover = await Groth16Prover.load(readFileSync(fx.zkey), await loadKernels({ backend: 'cpu' }));
+    expect(prover.verificationKey).toEqual(JSON.parse(JSON.stringify(fx.vkey, (k, v) => (k === 'vk_alphabeta_12' ? undefined : v))));
+    const witness = readWtns(readFileSync(fx.wtns)).values;
+    expect(prover.verifies(await prover.prove(witness))).toBe(true);
+    expect(prover.verifies(await prover.prove(unsatisfying(witness)))).toBe(false);
+  });
+
   it('names a witness value not below r, and a witness of the wrong length', async () => {
     const prover = await Groth16Prover.load(readFileSync(fx.zkey), await loadKernels({ backend: 'cpu' }));
     const values = readWtns(readFileSync(fx.wtns)).values.slice();
@@ -61,6 +69,13 @@ describe('Groth16 prover on our kernels', () => {
     expect(() => readWtns(zkey)).toThrow(/"wtns"/);
   });
 });
+
+/** The witness with its last value changed: well-formed, but it no longer satisfies the circuit. */
+function unsatisfying(witness: Uint8Array): Uint8Array {
+  const bent = Uint8Array.from(witness);
+  bent[bent.length - 32]! ^= 1;
+  return bent;
+}
 
 async function proveThrough(reg: Omit<PluginRegistration, 'name'>, dir: string) {
   const host = new PluginHost({ baseDir: join(dir, 'p') });
@@ -81,6 +96,13 @@ async function proveThrough(reg: Omit<PluginRegistration, 'name'>, dir: string) 
     }
     const missing = await host.run({ plugin: 'groth16', taskId: 'bad', taskType: 'zkp-singleton', mode: 'efficient', inputs: [{ name: 'zkey', path: fx.zkey }], params: {}, deadlineMs: 0 });
     expect(missing).toMatchObject({ status: 'failed', code: 'GAL_ERR_INVALID_INPUT' });
+    // A witness that does not satisfy the circuit is the requester's input, not an invalid proof to count against the prover.
+    const wtns = readFileSync(fx.wtns);
+    const { values } = readWtns(wtns);
+    const bentFile = join(dir, 'bent.wtns');
+    writeFileSync(bentFile, Buffer.concat([wtns.subarray(0, wtns.length - values.length), unsatisfying(values)]));
+    const bent = await host.run({ plugin: 'groth16', taskId: 'bent', taskType: 'zkp-singleton', mode: 'performance', inputs: [{ name: 'witness', path: bentFile }], params: {}, deadlineMs: 0 });
+    expect(bent).toMatchObject({ status: 'failed', code: 'GAL_ERR_INVALID_INPUT', reason: expect.stringMatching(/does not satisfy the circuit/) });
   } finally {
     await host.close();
   }

@@ -103,6 +103,29 @@ describe('Groth16 verification', () => {
     expect((await proverNamed(o, 'fast-liar')).penalty.consecutiveFailures).toBe(1);
   });
 
+  it("a verification key that is not the proving key's fails the graph as the requester's mistake; with the matching key a bad proof still counts", async () => {
+    const o = await ox.oracle();
+    const zkey = await put(o, readFileSync(fx.zkey));
+    // A well-formed key of other points: every proof fails it, whoever proves.
+    const other = { ...fx.vkey, vk_alpha_1: fx.vkey.IC[0], IC: [fx.vkey.vk_alpha_1, ...fx.vkey.IC.slice(1)] };
+    const [wrong, right] = [await put(o, JSON.stringify(other)), await put(o, JSON.stringify(fx.vkey))];
+    const c = ox.client(o, { name: 'innocent', behaviour: 'manual' });
+    await c.connect();
+    const bad = await submitGraph(o, { ops: [{ id: 'p', name: 'zkp-singleton', params: { zkey: { blob: zkey }, vkey: { blob: wrong } } }] });
+    const task = await next(c);
+    await c.resultWith(task, files(proofs[0]!));
+    expect((await ackOf(c, task.taskId)).reason).toMatch(/params\.vkey\) is not the proving key's/);
+    const g = (await getJson(o, `/v1/graphs/${bad.body.id}`)).body;
+    expect(g.status).toBe('failed');
+    expect((await proverNamed(o, 'innocent')).penalty.consecutiveFailures).toBe(0);
+
+    await submitGraph(o, { ops: [{ id: 'p', name: 'zkp-singleton', params: { zkey: { blob: zkey }, vkey: { blob: right } } }] });
+    const t2 = await next(c);
+    await c.resultWith(t2, files({ proof: proofs[0]!.proof, publicSignals: ['5', ...proofs[0]!.publicSignals.slice(1)] }));
+    expect((await ackOf(c, t2.taskId)).reason).toMatch(/does not verify/);
+    expect((await proverNamed(o, 'innocent')).penalty.consecutiveFailures).toBe(1);
+  });
+
   it('an unusable key fails the graph with a clear error and blames no prover; an op without a key is accepted unverified', async () => {
     const o = await ox.oracle();
     const junk = await put(o, '{"protocol": "groth16", "curve": "bn128", "nPublic": 1, "IC": []}');

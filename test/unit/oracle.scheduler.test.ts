@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CATALOG } from '../../src/oracle/config.js';
 import { validateGraph } from '../../src/oracle/graph.js';
-import { Scheduler, type LinkOut, type Prover } from '../../src/oracle/scheduler.js';
+import { DISPUTES_TO_FAIL, Scheduler, type LinkOut, type Prover } from '../../src/oracle/scheduler.js';
 import { OracleStore } from '../../src/oracle/store.js';
 import { generateIdentity, privateKeyObject, resultPayload, signPayload, type OracleMessage } from '../../src/protocol/index.js';
 import { ALL_OPS, fakeDevice } from '../helpers/link-client.js';
@@ -45,8 +45,9 @@ function setup(config: Partial<ConstructorParameters<typeof Scheduler>[2]> = {})
   /** A correctly signed result with no outputs. */
   const prove = (taskId: string) => {
     const p = owner(taskId);
-    const signature = signPayload(resultPayload(taskId, 1, []), privateKeyObject(keys.get(p.id)!.privateKey));
-    return s.result(p, { type: 'result', taskId, attempt: 1, outputs: [], metrics: {}, signature });
+    const { attempt } = assigns().find((t) => t.taskId === taskId)!;
+    const signature = signPayload(resultPayload(taskId, attempt, []), privateKeyObject(keys.get(p.id)!.privateKey));
+    return s.result(p, { type: 'result', taskId, attempt, outputs: [], metrics: {}, signature });
   };
   return { s, store, clock, sent, closed, prover, submit, assigns, beat, owner, prove };
 }
@@ -103,6 +104,51 @@ describe('scheduler with an injected clock', () => {
     expect(view.status).toBe('failed');
     expect(view.error).toMatch(/op x failed 2 times/);
     expect(view.ops.get('y')!.status).toBe('waiting');
+  });
+
+  describe('disputed inputs', () => {
+    const clean = { consecutiveFailures: 0, excludedUntil: null, banned: false };
+
+    it(`fails the graph once ${DISPUTES_TO_FAIL} provers find its inputs unusable, and penalises nobody`, () => {
+      const { s, prover, submit, assigns } = setup();
+      const [a, b, c] = [prover('a'), prover('b'), prover('c')];
+      const run = submit({ ops: [{ id: 'x', name: 'zkp-singleton' }] });
+      s.dispatch();
+      s.fail(a, assigns(a.id)[0]!.taskId, 'GAL_ERR_INVALID_INPUT', 'the witness is not a .wtns file');
+      expect(a.penalty).toEqual(clean);
+      s.dispatch();
+      // Not offered to the disputing prover again.
+      expect(assigns(a.id)).toHaveLength(1);
+      s.fail(b, assigns(b.id)[0]!.taskId, 'GAL_ERR_BLOB_HASH', 'input witness hashes to something else');
+      const view = s.graphView(run.id)!;
+      expect(view.status).toBe('failed');
+      expect(view.error).toMatch(/op x: 2 provers found its inputs unusable \(a: GAL_ERR_INVALID_INPUT: the witness is not a \.wtns file; b: GAL_ERR_BLOB_HASH/);
+      expect(view.ops.get('x')!.attempts.map((x) => x.outcome)).toEqual(['disputed', 'disputed']);
+      for (const p of [a, b, c]) expect(p.penalty).toEqual(clean);
+    });
+
+    it('penalises a dispute that another prover disproves by delivering, and not the one that delivered', async () => {
+      const { s, clock, prover, submit, assigns, prove } = setup();
+      const [a, b] = [prover('a'), prover('b')];
+      const run = submit({ ops: [{ id: 'x', name: 'zkp-singleton' }] });
+      s.dispatch();
+      s.fail(a, assigns(a.id)[0]!.taskId, 'GAL_ERR_INVALID_INPUT', 'lazy');
+      s.dispatch();
+      expect(await prove(assigns(b.id)[0]!.taskId)).toEqual({ accepted: true });
+      expect(s.graphView(run.id)!.status).toBe('done');
+      expect(a.penalty).toEqual({ consecutiveFailures: 1, excludedUntil: clock.t + W, banned: false });
+      expect(b.penalty).toEqual(clean);
+    });
+
+    it('fails at once when no other prover the oracle knows could take the op', () => {
+      const { s, prover, submit, assigns } = setup();
+      const a = prover('a');
+      const run = submit({ ops: [{ id: 'x', name: 'zkp-singleton' }] });
+      s.dispatch();
+      s.fail(a, assigns(a.id)[0]!.taskId, 'GAL_ERR_INVALID_INPUT', 'no such zkey');
+      expect(s.graphView(run.id)!).toMatchObject({ status: 'failed', error: expect.stringMatching(/1 provers found its inputs unusable/) });
+      expect(a.penalty).toEqual(clean);
+    });
   });
 
   it('tops a redundant op back up to k when one of its provers fails', () => {

@@ -13,20 +13,28 @@ function fail(file: string, what: string): never {
   throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a valid ${file} file but ${what}`);
 }
 
-export function readSections(bytes: Uint8Array, magic: string, file: string): Map<number, Uint8Array> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 12 || Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== magic) fail(file, `it does not start with "${magic}"`);
-  const count = view.getUint32(8, true);
+/** Reads `length` bytes at `offset`: a whole file in memory, or a file on disk read piece by piece. */
+export type ReadAt = (offset: number, length: number) => Uint8Array;
+
+export const inMemory = (bytes: Uint8Array): ReadAt => (offset, length) => bytes.subarray(offset, offset + length);
+
+/** The sections of an iden3 file (the first of each id); only those in `wanted` are read when it is given. */
+export function readSections(readAt: ReadAt, size: number, magic: string, file: string, wanted?: ReadonlySet<number>): Map<number, Uint8Array> {
+  const head = readAt(0, 12);
+  if (size < 12 || Buffer.from(head.subarray(0, 4)).toString('latin1') !== magic) fail(file, `it does not start with "${magic}"`);
+  const count = new DataView(head.buffer, head.byteOffset, 12).getUint32(8, true);
   const sections = new Map<number, Uint8Array>();
   let at = 12;
   for (let i = 0; i < count; i++) {
-    if (at + 12 > bytes.length) fail(file, `section ${i} is cut short`);
-    const id = view.getUint32(at, true);
-    const size = Number(view.getBigUint64(at + 4, true));
+    if (at + 12 > size) fail(file, `section ${i} is cut short`);
+    const header = readAt(at, 12);
+    const view = new DataView(header.buffer, header.byteOffset, 12);
+    const id = view.getUint32(0, true);
+    const length = Number(view.getBigUint64(4, true));
     at += 12;
-    if (at + size > bytes.length) fail(file, `section ${id} claims ${size} bytes past the end`);
-    if (!sections.has(id)) sections.set(id, bytes.subarray(at, at + size));
-    at += size;
+    if (at + length > size) fail(file, `section ${id} claims ${length} bytes past the end`);
+    if (!sections.has(id) && (!wanted || wanted.has(id))) sections.set(id, readAt(at, length));
+    at += length;
   }
   return sections;
 }
@@ -65,16 +73,19 @@ export interface Zkey {
   pointsH: Uint8Array;
 }
 
-/** Parses a snarkjs Groth16 `.zkey` over BN254. */
-export function readZkey(bytes: Uint8Array): Zkey {
-  const file = '.zkey';
-  const sections = readSections(bytes, 'zkey', file);
+type KeyPart = 'nVars' | 'nPublic' | 'domainSize' | 'alpha1' | 'beta1' | 'beta2' | 'gamma2' | 'delta1' | 'delta2' | 'ic';
+
+/** The key's header (sections 1 and 2) and its IC (section 3). */
+function readKeyPart(sections: Map<number, Uint8Array>, file: string): Pick<Zkey, KeyPart> {
   const header = section(sections, 1, file);
   if (header.length < 4 || new DataView(header.buffer, header.byteOffset).getUint32(0, true) !== 1) fail(file, 'it is not a Groth16 key (protocol id 1)');
   const g = section(sections, 2, file);
   const view = new DataView(g.buffer, g.byteOffset, g.byteLength);
   let at = 0;
-  const u32 = () => ((at += 4), view.getUint32(at - 4, true));
+  const u32 = () => {
+    if (at + 4 > g.length) fail(file, 'its Groth16 header is cut short');
+    return (at += 4), view.getUint32(at - 4, true);
+  };
   const take = (n: number) => {
     if (at + n > g.length) fail(file, 'its Groth16 header is cut short');
     return g.subarray(at, (at += n));
@@ -85,7 +96,7 @@ export function readZkey(bytes: Uint8Array): Zkey {
   if (n8r !== 32 || leBigint(take(32)) !== R) fail(file, 'its scalar field is not BN254');
   const nVars = u32(), nPublic = u32(), domainSize = u32();
   if (domainSize < 2 || (domainSize & (domainSize - 1)) !== 0 || nPublic >= nVars) fail(file, `its sizes do not fit (vars ${nVars}, public ${nPublic}, domain ${domainSize})`);
-  const zk: Zkey = {
+  return {
     nVars,
     nPublic,
     domainSize,
@@ -96,6 +107,17 @@ export function readZkey(bytes: Uint8Array): Zkey {
     delta1: take(64),
     delta2: take(128),
     ic: section(sections, 3, file, (nPublic + 1) * 64),
+  };
+}
+
+/** Parses a snarkjs Groth16 `.zkey` over BN254. */
+export function readZkey(bytes: Uint8Array): Zkey {
+  const file = '.zkey';
+  const sections = readSections(inMemory(bytes), bytes.length, 'zkey', file);
+  const key = readKeyPart(sections, file);
+  const { nVars, nPublic, domainSize } = key;
+  const zk: Zkey = {
+    ...key,
     coefs: section(sections, 4, file),
     pointsA: section(sections, 5, file, nVars * 64),
     pointsB1: section(sections, 6, file, nVars * 64),
@@ -108,10 +130,54 @@ export function readZkey(bytes: Uint8Array): Zkey {
   return zk;
 }
 
+export interface SnarkjsVerificationKey {
+  protocol: 'groth16';
+  curve: 'bn128';
+  nPublic: number;
+  vk_alpha_1: [string, string, string];
+  vk_beta_2: [[string, string], [string, string], [string, string]];
+  vk_gamma_2: [[string, string], [string, string], [string, string]];
+  vk_delta_2: [[string, string], [string, string], [string, string]];
+  IC: [string, string, string][];
+}
+
+/**
+ * The verification key inside a `.zkey`, as snarkjs exports it, reading
+ * only its first three sections (a key of gigabytes is not loaded).
+ */
+export function zkeyVerificationKey(readAt: ReadAt, size: number): SnarkjsVerificationKey {
+  const k = readKeyPart(readSections(readAt, size, 'zkey', '.zkey', new Set([1, 2, 3])), '.zkey');
+  // Coordinates are stored in Montgomery form: x·2^256 mod q.
+  const rInverse = modInverse((1n << 256n) % Q, Q);
+  const coordinate = (b: Uint8Array, at: number) => ((leBigint(b.subarray(at, at + 32)) * rInverse) % Q).toString();
+  const g1 = (b: Uint8Array, at = 0): [string, string, string] => [coordinate(b, at), coordinate(b, at + 32), '1'];
+  const g2 = (b: Uint8Array): [[string, string], [string, string], [string, string]] => [
+    [coordinate(b, 0), coordinate(b, 32)],
+    [coordinate(b, 64), coordinate(b, 96)],
+    ['1', '0'],
+  ];
+  return {
+    protocol: 'groth16',
+    curve: 'bn128',
+    nPublic: k.nPublic,
+    vk_alpha_1: g1(k.alpha1),
+    vk_beta_2: g2(k.beta2),
+    vk_gamma_2: g2(k.gamma2),
+    vk_delta_2: g2(k.delta2),
+    IC: Array.from({ length: k.nPublic + 1 }, (_, i) => g1(k.ic, i * 64)),
+  };
+}
+
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+  while (r1) [r0, r1, s0, s1] = [r1, r0 % r1, s1, s0 - (r0 / r1) * s1];
+  return ((s0 % m) + m) % m;
+}
+
 /** Parses a circom `.wtns` over BN254: the witness values, 32 bytes each, standard form. */
 export function readWtns(bytes: Uint8Array): { nWitness: number; values: Uint8Array } {
   const file = '.wtns';
-  const sections = readSections(bytes, 'wtns', file);
+  const sections = readSections(inMemory(bytes), bytes.length, 'wtns', file);
   const h = section(sections, 1, file);
   const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
   if (h.length < 40 || view.getUint32(0, true) !== 32 || leBigint(h.subarray(4, 36)) !== R) fail(file, 'its field is not BN254 Fr');

@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { GalacticError } from '../../errors.js';
 import { rootOfUnity } from '../../kernels/bigint.js';
 import { R, SPARSE_RECORD_BYTES, encodeFields, fromMontgomery, loadKernels, mulSubFr, readField, sparseMulFr, type Kernels } from '../../kernels/index.js';
-import { leBigint, readZkey, type Zkey } from './files.js';
+import { inMemory, leBigint, readZkey, zkeyVerificationKey, type SnarkjsVerificationKey, type Zkey } from './files.js';
+import { prepareKey, verifyGroth16, type PreparedKey } from './verify.js';
 
 const randomScalar = () => (leBigint(randomBytes(48)) % (R - 1n)) + 1n;
 const concat = (...parts: Uint8Array[]) => Buffer.concat(parts);
@@ -40,7 +41,21 @@ export class Groth16Prover {
     /** Bases and key points in standard form, as the MSM kernels take them (G1: 64 bytes, G2: 128). */
     private readonly bases: { a: Uint8Array; b1: Uint8Array; b2: Uint8Array; c: Uint8Array; h: Uint8Array },
     private readonly vk: { alpha1: Uint8Array; beta1: Uint8Array; beta2: Uint8Array; delta1: Uint8Array; delta2: Uint8Array },
+    /** The key's own verification key, as snarkjs exports it (verification_key.json). */
+    readonly verificationKey: SnarkjsVerificationKey,
   ) {}
+
+  private ownKey: PreparedKey | null = null;
+
+  /**
+   * Whether a proof verifies against the key's own verification key. Ours
+   * always do for a witness that satisfies the circuit, so one that does not
+   * verify means the witness does not: the requester's input, not the prover.
+   */
+  verifies(result: { proof: SnarkjsProof; publicSignals: string[] }): boolean {
+    this.ownKey ??= prepareKey(this.verificationKey);
+    return verifyGroth16(this.ownKey, result.publicSignals, result.proof).valid;
+  }
 
   /** Parses and prepares a proving key once; prove() may then run many times (performance mode). */
   static async load(bytes: Uint8Array, kernels: Kernels): Promise<Groth16Prover> {
@@ -71,7 +86,7 @@ export class Groth16Prover {
     };
     const bases = { a: await std(zk.pointsA), b1: await std(zk.pointsB1), b2: await std(zk.pointsB2), c: await std(zk.pointsC), h: await std(zk.pointsH) };
     const msmG2 = kernels.msmG2 ? kernels.msmG2.bind(kernels) : (await loadKernels({ backend: 'cpu' })).msmG2!;
-    return new Groth16Prover(zk, kernels, coefs, msmG2, bases, vk);
+    return new Groth16Prover(zk, kernels, coefs, msmG2, bases, vk, zkeyVerificationKey(inMemory(bytes), bytes.length));
   }
 
   /** Proves for a witness (nVars × 32 bytes, standard form, as in a .wtns). */
