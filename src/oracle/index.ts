@@ -128,6 +128,8 @@ async function checkBundle(key: string, text: string, pool: VerifyPool): Promise
 
 /** Proof outputs larger than this are not proofs. */
 const MAX_PROOF_BYTES = 4 * 1024 * 1024;
+/** The largest zkey header or IC section the oracle reads to compare keys (IC: 64 bytes per public input). */
+const MAX_KEY_SECTION_BYTES = 64 * 1024 * 1024;
 
 /** Why `params.vkey` cannot be the key of `params.zkey` (a stored blob), or null when it is, or when that cannot be told. */
 function keyMismatch(zkeyRef: unknown, vkeyBytes: Buffer, blobs: BlobStore): string | null {
@@ -135,7 +137,11 @@ function keyMismatch(zkeyRef: unknown, vkeyBytes: Buffer, blobs: BlobStore): str
   const reader = typeof sha === 'string' ? blobs.openReader(sha) : null;
   if (!reader) return null;
   try {
-    const own = zkeyVerificationKey(reader.readAt, reader.size);
+    // The sections read are the key's header and IC: small in any real key, so a huge one is not read at all.
+    const own = zkeyVerificationKey((offset, length) => {
+      if (length > MAX_KEY_SECTION_BYTES) throw new Error('a key section too large to be a header');
+      return reader.readAt(offset, length);
+    }, reader.size);
     const given = JSON.parse(vkeyBytes.toString('utf8')) as Record<string, unknown>;
     // Decimal strings compared as numbers; other fields (vk_alphabeta_12, …) do not matter.
     const canonical = (k: Record<string, unknown>) =>

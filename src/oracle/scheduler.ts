@@ -402,14 +402,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.endAttempt(a, 'disputed', reason, true);
     if (op.status === 'done' || op.status === 'failed' || !this.graphs.has(op.graph.id)) return;
     const disputes = op.attempts.filter((x) => x.outcome === 'disputed');
+    const disputers = new Set(disputes.map((x) => x.proverId)).size;
     // Enough provers agree, or no other prover the oracle knows could ever take the op.
     const nobodyElse = ![...this.provers.values()].some(
       (p) => !op.refusedBy.has(p.id) && !p.penalty.banned && p.offers(op.taskKey) && p.meets(op.requirementsKey, op.op.requirements),
     );
-    if (new Set(disputes.map((x) => x.proverId)).size < DISPUTES_TO_FAIL && !nobodyElse) return;
+    if (disputers < DISPUTES_TO_FAIL && !nobodyElse) return;
     this.setOpStatus(op, 'failed');
     const why = disputes.map((x) => `${this.provers.get(x.proverId)?.name ?? x.proverId}: ${x.reason}`).join('; ');
-    this.stopGraph(op.graph, 'failed', `op ${op.op.id}: ${disputes.length} provers found its inputs unusable (${why})`.slice(0, 4096), 'the graph failed');
+    const who = disputers === 1 ? '1 prover (no other could take it)' : `${disputers} provers`;
+    this.stopGraph(op.graph, 'failed', `op ${op.op.id}: ${who} found its inputs unusable (${why})`.slice(0, 4096), 'the graph failed');
   }
 
   /** A refusal is not a failure: the op goes to someone else and is not offered here again. */
@@ -493,7 +495,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (!a || a.proverId !== prover.id) return { accepted: false, reason: 'no such task for this prover' };
     if (!a.active) {
       prover.occupied.delete(a.taskId);
-      return { accepted: a.outcome === 'failed' };
+      return { accepted: a.outcome === 'failed' || a.outcome === 'disputed' };
     }
     this.store.transaction(() => {
       const why = `${code}: ${reason}`.slice(0, 1024);

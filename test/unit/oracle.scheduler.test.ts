@@ -125,6 +125,8 @@ describe('scheduler with an injected clock', () => {
       expect(view.error).toMatch(/op x: 2 provers found its inputs unusable \(a: GAL_ERR_INVALID_INPUT: the witness is not a \.wtns file; b: GAL_ERR_BLOB_HASH/);
       expect(view.ops.get('x')!.attempts.map((x) => x.outcome)).toEqual(['disputed', 'disputed']);
       for (const p of [a, b, c]) expect(p.penalty).toEqual(clean);
+      // The same fail again (an agent resending after a reconnect) is acknowledged as the first was.
+      expect(s.fail(a, assigns(a.id)[0]!.taskId, 'GAL_ERR_INVALID_INPUT', 'again')).toEqual({ accepted: true });
     });
 
     it('penalises a dispute that another prover disproves by delivering, and not the one that delivered', async () => {
@@ -146,7 +148,7 @@ describe('scheduler with an injected clock', () => {
       const run = submit({ ops: [{ id: 'x', name: 'zkp-singleton' }] });
       s.dispatch();
       s.fail(a, assigns(a.id)[0]!.taskId, 'GAL_ERR_INVALID_INPUT', 'no such zkey');
-      expect(s.graphView(run.id)!).toMatchObject({ status: 'failed', error: expect.stringMatching(/1 provers found its inputs unusable/) });
+      expect(s.graphView(run.id)!).toMatchObject({ status: 'failed', error: expect.stringMatching(/1 prover \(no other could take it\) found its inputs unusable/) });
       expect(a.penalty).toEqual(clean);
     });
   });
