@@ -27,8 +27,8 @@ async function network(names: string[], oracleArgs: string[] = []) {
   });
   for (const a of agents) await px.ready(a.data);
   const [zkey, witness, vkey] = [await putBlob(oracle.url, fx.zkey), await putBlob(oracle.url, fx.wtns), await putBlob(oracle.url, join(root, 'vkey.json'))];
-  const submit = async () => {
-    const res = await fetch(`${oracle.url}/v1/graphs`, { method: 'POST', body: JSON.stringify({ ops: [{ id: 'p', name: 'zkp-singleton', params: { zkey: { blob: zkey }, witness: { blob: witness }, vkey: { blob: vkey } } }] }) });
+  const submit = async (witnessBlob = witness) => {
+    const res = await fetch(`${oracle.url}/v1/graphs`, { method: 'POST', body: JSON.stringify({ ops: [{ id: 'p', name: 'zkp-singleton', params: { zkey: { blob: zkey }, witness: { blob: witnessBlob }, vkey: { blob: vkey } } }] }) });
     return ((await res.json()) as { id: string }).id;
   };
   const provers = async () => (await (await fetch(`${oracle.url}/v1/provers`)).json()) as any[];
@@ -69,6 +69,26 @@ describe('drills', () => {
     const killed = (await provers()).find((p) => p.name === victim.name);
     expect(killed).toMatchObject({ state: 'offline', penalty: { consecutiveFailures: 1 } });
     expect(killed.penalty.excludedUntil).toBeGreaterThan(Date.now());
+  });
+
+  it("a requester's witness that does not satisfy the circuit: two agents dispute it, the graph fails, nobody is penalised", async () => {
+    const { oracle, submit, provers } = await network(['judge-a', 'judge-b']);
+    // A well-formed witness with its last value changed: it proves, but the proof cannot verify.
+    const wtns = readFileSync(fx.wtns);
+    wtns[wtns.length - 32]! ^= 1;
+    const bentFile = join(root, 'bent.wtns');
+    writeFileSync(bentFile, wtns);
+    const bad = await submit(await putBlob(oracle.url, bentFile));
+    const g = await waitUntil(async () => {
+      const doc = (await (await fetch(`${oracle.url}/v1/graphs/${bad}`)).json()) as any;
+      return doc.status === 'running' || doc.status === 'pending' ? undefined : doc;
+    }, 60_000, 'the graph to end');
+    expect(g.status).toBe('failed');
+    expect(g.error).toMatch(/2 provers found its inputs unusable .*does not satisfy the circuit/);
+    expect(g.ops[0].attempts.map((a: any) => a.outcome)).toEqual(['disputed', 'disputed']);
+    for (const p of await provers()) expect(p.penalty).toMatchObject({ consecutiveFailures: 0, excludedUntil: null, banned: false });
+    // And the same network proves the next graph.
+    expect((await graphDone(oracle.url, await submit())).ops[0].verification).toBe('verified');
   });
 
   it('a plugin that crashes: the agent reports it, the op completes elsewhere, nothing is counted twice', async () => {
