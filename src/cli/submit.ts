@@ -16,6 +16,8 @@ interface SubmitFlags {
 }
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+/** How long --follow waits for an oracle that stopped answering (a restart takes seconds). */
+const FOLLOW_PATIENCE_MS = 60_000;
 
 async function call(url: string, init: RequestInit, token: string | undefined): Promise<any> {
   let res: Response;
@@ -105,8 +107,21 @@ export function registerSubmit(program: Command): void {
         }
         const seen = new Map<string, string>();
         const names = new Map<string, string>();
+        let unreachableSince: number | null = null;
         for (;;) {
-          const g = await call(`${base}/v1/graphs/${submitted.id}`, { method: 'GET' }, flags.token);
+          let g: any;
+          try {
+            g = await call(`${base}/v1/graphs/${submitted.id}`, { method: 'GET' }, flags.token);
+            unreachableSince = null;
+          } catch (err) {
+            // An oracle restarting resumes the graph: wait for it, up to a minute, before giving up.
+            if (!(err instanceof GalacticError && err.code === 'GAL_ERR_ORACLE_UNREACHABLE')) throw err;
+            if (unreachableSince === null) out(`  (the oracle is unreachable: ${err.message}; waiting for it)`);
+            unreachableSince ??= Date.now();
+            if (Date.now() - unreachableSince > FOLLOW_PATIENCE_MS) throw err;
+            await new Promise((r) => setTimeout(r, flags.intervalMs));
+            continue;
+          }
           for (const op of g.ops) {
             const last = op.attempts.at(-1);
             if (last) names.set(last.prover, last.proverName);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LinkClient } from '../helpers/link-client.js';
+import { LinkClient, waitUntil } from '../helpers/link-client.js';
 import { continuationGraph } from '../helpers/oracle.js';
 import { bin, processFixture } from '../helpers/processes.js';
 
@@ -44,6 +44,29 @@ describe('galactic oracle and galactic submit', () => {
     const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
+  });
+
+  it('submit --follow waits through an oracle restart and follows the graph to its end', async () => {
+    const dir = temp();
+    const args = ['--open', '--data-dir', join(dir, 'oracle'), '--heartbeat-ms', '500'];
+    const first = await startOracleProcess(args);
+    const graphFile = join(dir, 'graph.json');
+    writeFileSync(graphFile, JSON.stringify(continuationGraph(1)));
+    const { spawn } = await import('node:child_process');
+    const follower = spawn(process.execPath, [bin, 'submit', graphFile, '--oracle', first.info.url, '--follow', '--interval-ms', '50']);
+    let stdout = '';
+    follower.stdout.on('data', (d) => (stdout += d));
+    const exit = new Promise<number | null>((resolve) => follower.once('exit', resolve));
+    await waitUntil(() => /submitted g_/.test(stdout), 10_000, 'the submission');
+    first.child.kill('SIGKILL');
+    await px.exited(first.child);
+    await waitUntil(() => /unreachable.*waiting for it/.test(stdout), 10_000, 'the follower to notice');
+    const again = await px.oracle(['--port', new URL(first.info.url).port, ...args]);
+    const agent = new LinkClient(again.info.url, { name: 'after-restart' });
+    cleanups.push(() => agent.close());
+    await agent.connect();
+    expect(await exit).toBe(0);
+    expect(stdout).toMatch(/graph g_\S+ done/);
   });
 
   it('prints where the operator token is and requires it', async () => {
