@@ -244,11 +244,21 @@ export function createApi(ctx: ApiContext) {
       return sendJson(res, stored.created ? 201 : 200, { sha256: id, size: stored.size });
     }
     if (resource === 'tokens' && id === undefined) {
-      methods(['POST']);
+      methods(['GET', 'POST']);
       allow(caller, ['operator']);
+      if (method === 'GET') return sendJson(res, 200, ctx.tokens.requesters());
       const body = (await readJson(req, 64 * 1024)) as { label?: unknown } | null;
       const label = body && typeof body.label === 'string' ? body.label.slice(0, 200) : null;
-      return sendJson(res, 201, { token: ctx.tokens.mintRequester(label), role: 'requester', label });
+      const minted = ctx.tokens.mintRequester(label);
+      return sendJson(res, 201, { token: minted.token, id: minted.id, role: 'requester', label });
+    }
+    if (resource === 'tokens' && id !== undefined && parts.length === 3) {
+      methods(['DELETE']);
+      allow(caller, ['operator']);
+      if (!SHA256_HEX.test(id)) throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected a token id (64 lowercase hex digits) in the path but received ${JSON.stringify(id.slice(0, 80))}`);
+      if (!ctx.tokens.revokeRequester(id)) throw new GalacticError('GAL_ERR_NOT_FOUND', `No requester token ${id}`);
+      ctx.log('info', 'requester token revoked', { token: id });
+      return sendJson(res, 200, { id, revoked: true });
     }
     throw new GalacticError('GAL_ERR_NOT_FOUND', `No route ${method} ${url.pathname}`);
   }

@@ -261,6 +261,21 @@ export class OracleStore {
   insertToken(hash: string, role: string, label: string | null, at: number): void {
     this.stmt.insertToken.run(hash, role, label, at);
   }
+  /** Requester tokens, oldest first, by hash (the `owner` of their graphs). */
+  requesterTokens(): { hash: string; label: string | null; created_at: number }[] {
+    return this.db.prepare<[], { hash: string; label: string | null; created_at: number }>("SELECT hash, label, created_at FROM tokens WHERE role = 'requester' ORDER BY created_at, hash").all();
+  }
+  /** Deletes a token of the role; whether there was one. */
+  deleteToken(hash: string, role: 'operator' | 'requester'): boolean {
+    return this.db.prepare('DELETE FROM tokens WHERE hash = ? AND role = ?').run(hash, role).changes > 0;
+  }
+  /** Replaces every operator token with this one. */
+  replaceOperatorToken(hash: string, at: number): void {
+    this.transaction(() => {
+      this.db.prepare("DELETE FROM tokens WHERE role = 'operator'").run();
+      this.insertToken(hash, 'operator', 'operator', at);
+    });
+  }
   token(hash: string): { role: string; label: string | null } | null {
     return this.stmt.getToken.get(hash) ?? null;
   }

@@ -33,9 +33,10 @@ export class TokenAuthority {
     this.secret = Buffer.from(secret, 'hex');
     this.operatorTokenPath = join(dataDir, 'operator-token');
     if (!existsSync(this.operatorTokenPath)) {
+      // A new file is also how an operator rotates the token: the one before stops working.
       const token = `o_${randomBytes(24).toString('base64url')}`;
       writeFileSync(this.operatorTokenPath, token + '\n', { mode: 0o600, flag: 'wx' });
-      store.insertToken(hash(token), 'operator', 'operator', now());
+      store.replaceOperatorToken(hash(token), now());
     } else if ((statSync(this.operatorTokenPath).mode & 0o077) !== 0) {
       throw new GalacticError('GAL_ERR_CONFIG', `Expected ${this.operatorTokenPath} to be readable by its owner only (mode 0600)`);
     }
@@ -45,10 +46,20 @@ export class TokenAuthority {
     return readFileSync(this.operatorTokenPath, 'utf8').trim();
   }
 
-  mintRequester(label: string | null): string {
+  /** A new requester token, and its id (its hash: the `owner` of the requester's graphs). */
+  mintRequester(label: string | null): { token: string; id: string } {
     const token = `r_${randomBytes(24).toString('base64url')}`;
     this.store.insertToken(hash(token), 'requester', label, this.now());
-    return token;
+    return { token, id: hash(token) };
+  }
+
+  requesters(): { id: string; label: string | null; createdAt: number }[] {
+    return this.store.requesterTokens().map((t) => ({ id: t.hash, label: t.label, createdAt: t.created_at }));
+  }
+
+  /** Revokes a requester token by id; its graphs stay. Whether there was one. */
+  revokeRequester(id: string): boolean {
+    return this.store.deleteToken(id, 'requester');
   }
 
   blobToken(proverId: string): string {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +88,38 @@ describe('requester API', () => {
     expect((await getJson(o, `/v1/graphs/${body.id}`, operator)).status).toBe(200);
     expect((await getJson(o, '/v1/graphs', bob)).body).toEqual([]);
     expect((await fetch(`${o.url}/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${alice}` } })).status).toBe(403);
+  });
+
+  it('lists and revokes requester tokens, and a new operator-token file retires the old one', async () => {
+    const dataDir = fx.tempDir();
+    const o = await fx.oracle({ dataDir, open: false });
+    const operator = readFileSync(o.tokens.operatorTokenPath, 'utf8').trim();
+    const as = (token: string, method = 'GET', body?: string) => (path: string) =>
+      fetch(`${o.url}${path}`, { method, body, headers: { authorization: `Bearer ${token}` } });
+    const mint = async (label: string) => (await (await as(operator, 'POST', JSON.stringify({ label }))('/v1/tokens')).json()) as any;
+    const [alice, bob] = [await mint('alice'), await mint('bob')];
+    expect(alice.id).toBe(sha(alice.token));
+    const listed = ((await (await as(operator)('/v1/tokens')).json()) as any[]).map((t) => `${t.label} ${t.id}`);
+    expect(listed.sort()).toEqual([`alice ${alice.id}`, `bob ${bob.id}`]);
+    // Graphs name their requester by the token's id.
+    const graph = (await submitGraph(o, continuationGraph(1), alice.token)).body.id;
+    expect((await getJson(o, '/v1/graphs', operator)).body.find((g: any) => g.id === graph).owner).toBe(alice.id);
+    expect((await as(bob.token, 'DELETE')(`/v1/tokens/${alice.id}`)).status).toBe(403);
+    expect((await as(operator, 'DELETE')(`/v1/tokens/${alice.id}`)).status).toBe(200);
+    expect((await as(alice.token)('/v1/graphs')).status).toBe(401);
+    expect((await as(bob.token)('/v1/graphs')).status).toBe(200);
+    expect((await as(operator, 'DELETE')(`/v1/tokens/${alice.id}`)).status).toBe(404);
+    expect((await as(operator, 'DELETE')('/v1/tokens/not-an-id')).status).toBe(400);
+    expect(((await (await as(operator)('/v1/tokens')).json()) as any[]).map((t) => t.label)).toEqual(['bob']);
+    // Rotation: remove the file, restart; the old operator token is refused, the new one and Bob's work.
+    await fx.stop(o);
+    rmSync(join(dataDir, 'operator-token'));
+    const again = await fx.oracle({ dataDir, open: false });
+    const rotated = readFileSync(again.tokens.operatorTokenPath, 'utf8').trim();
+    expect(rotated).not.toBe(operator);
+    expect((await getJson(again, '/v1/graphs', operator)).status).toBe(401);
+    expect((await getJson(again, '/v1/graphs', rotated)).status).toBe(200);
+    expect((await getJson(again, '/v1/graphs', bob.token)).status).toBe(200);
   });
 
   it('rejects open mode away from loopback', async () => {
