@@ -311,6 +311,8 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
       return;
     }
     const a = parsed.data as Assign;
+    // The deadline on this machine's clock: as long from now as it was from the oracle's `sentAt`.
+    if (a.sentAt !== undefined && a.deadline) a.deadline = Date.now() + (a.deadline - a.sentAt);
     if (this.running.has(a.taskId) || this.outbox.get(a.taskId)) return; // a repeat: already ours
     if (this.state === 'draining' || this.state === 'stopped') return this.reject(a.taskId, 'GAL_ERR_DRAINING', 'the agent is draining');
     if (this.running.size >= this.config.slots) return this.reject(a.taskId, 'GAL_ERR_CAPACITY', `all ${this.config.slots} slots are busy`);

@@ -656,6 +656,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       mode: op.graph.taskMode,
       priority: op.graph.graph.priority,
       deadline: a.deadline,
+      sentAt: now,
       inputs: op.op.inputs.flatMap((id) => (op.graph.ops.get(id)!.output ?? []).map((o) => ({ ...o, name: `${id}/${o.name}`, from: id }))),
       params: op.op.params,
     });

@@ -123,6 +123,8 @@ export const AssignSchema = z.object({
   mode: z.enum(TASK_MODES),
   priority: z.number().int(),
   deadline: z.number().int().nonnegative(),
+  /** The oracle's clock when it sent this: the agent measures `deadline` from it, so a skewed clock does not move it. */
+  sentAt: z.number().int().nonnegative().optional(),
   inputs: z.array(BlobRefSchema.extend({ from: z.string().optional() })).max(1024),
   params: z.record(z.string(), z.unknown()),
 });
@@ -153,6 +155,7 @@ export type OracleMessage =
       mode: (typeof TASK_MODES)[number];
       priority: number;
       deadline: number;
+      sentAt?: number;
       inputs: (BlobRef & { from?: string })[];
       params: Record<string, unknown>;
     }

@@ -275,7 +275,7 @@ describe('faults', () => {
 });
 
 describe('bad input from the oracle side', () => {
-  it('rejects malformed or unknown assignments, blobs that do not hash right and outputs the oracle refuses, and keeps running', async () => {
+  it('rejects malformed or unknown assignments, blobs that do not hash right and outputs the oracle refuses, times tasks on the oracle\'s clock, and keeps running', async () => {
     const { createServer: createHttp } = await import('node:http');
     const { WebSocketServer } = await import('ws');
     const good = Buffer.from('what the blob should be');
@@ -334,7 +334,10 @@ describe('bad input from the oracle side', () => {
       expect(failed.reason).toMatch(/hashes to/);
       expect(await find((m) => m.type === 'error' && m.code === 'GAL_ERR_MESSAGE_UNKNOWN')).toMatchObject({ ref: 'teleport' });
       // Proved, but its outputs are refused as too large: a failure, not a result retried forever.
-      link!.send(JSON.stringify({ ...base, taskId: 't_undeliverable', params: { zkey: { blob: hash(zkey) }, witness: { blob: hash(witness) } } }));
+      // This oracle's clock is an hour behind the agent's: the task still gets its minute.
+      const oracleNow = Date.now() - 3_600_000;
+      const skewed = { deadline: oracleNow + 60_000, sentAt: oracleNow };
+      link!.send(JSON.stringify({ ...base, ...skewed, taskId: 't_undeliverable', params: { zkey: { blob: hash(zkey) }, witness: { blob: hash(witness) } } }));
       const undeliverable = await find((m) => m.type === 'fail' && m.taskId === 't_undeliverable');
       expect(undeliverable).toMatchObject({ code: 'GAL_ERR_PLUGIN_OUTPUT', reason: expect.stringMatching(/larger than the oracle accepts: .*GAL_ERR_SIZE_LIMIT/) });
       expect(got.some((m) => m.type === 'result')).toBe(false);
