@@ -45,6 +45,7 @@ export const EXIT_CODES = {
   authFailed: 4,
   protocolUnsupported: 5,
   nameTaken: 6,
+  replaced: 7,
 } as const;
 
 const FATAL_EXIT: Record<number, number> = {
@@ -52,6 +53,7 @@ const FATAL_EXIT: Record<number, number> = {
   [CLOSE_CODES.authFailed]: EXIT_CODES.authFailed,
   [CLOSE_CODES.protocolUnsupported]: EXIT_CODES.protocolUnsupported,
   [CLOSE_CODES.nameTaken]: EXIT_CODES.nameTaken,
+  [CLOSE_CODES.replaced]: EXIT_CODES.replaced,
 };
 
 type Assign = Extract<OracleMessage, { type: 'assign' }>;
@@ -221,6 +223,8 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
   }
 
   private onFatal(closeCode: number, code: string, reason: string): void {
+    if (closeCode === CLOSE_CODES.replaced)
+      reason = `another agent with this identity (${this.identity.file}) and name connected to the oracle and took over; machines must not share an identity or data directory (${reason})`;
     this.log.error({ closeCode, code, reason }, 'the oracle refused this agent; not retrying');
     this.exitCode = FATAL_EXIT[closeCode] ?? EXIT_CODES.failure;
     void this.shutdown(false).then(() => this.setState('failed'));

@@ -22,6 +22,8 @@ export const CLOSE_CODES = {
 } as const;
 
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  // An agent keeps one link at a time, so its live link replaced means another agent holds its key: two must not flap.
+  CLOSE_CODES.replaced,
   CLOSE_CODES.banned,
   CLOSE_CODES.authFailed,
   CLOSE_CODES.protocolUnsupported,

@@ -3,7 +3,7 @@
  * a real `galactic oracle` process, proving Groth16 through its plugins.
  */
 import { createServer, Socket as NetSocket, type Socket } from 'node:net';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
@@ -244,7 +244,7 @@ describe('faults', () => {
     }
   });
 
-  it('a name bound to another key, a banned name, or an unsafe key file: the agent exits with its documented code', async () => {
+  it('a name bound to another key, a banned name, a second machine with the same identity, or an unsafe key file: the agent exits with its documented code', async () => {
     const oracle = await px.oracle(['--open', '--port', '0', '--data-dir', dir('oracle'), '--exclusion-window-ms', '0']);
     const squatter = new LinkClient(oracle.url, { name: 'taken' });
     await squatter.connect();
@@ -262,11 +262,29 @@ describe('faults', () => {
     expect(await px.exited(banned.child)).toBe(3);
     expect(banned.stderr()).toMatch(/GAL_ERR_BANNED/);
 
+    // Two machines with one identity (a cloned data directory): the newer link wins, the older agent stops instead of flapping.
+    const original = dir('agent');
+    const first = px.agent(['--oracle', oracle.url, '--data-dir', original, '--name', 'cloned', '--config', fastConfig()]);
+    await px.ready(original);
+    const clone = dir('agent');
+    mkdirSync(clone, { mode: 0o700 });
+    copyFileSync(join(original, 'identity.key'), join(clone, 'identity.key'));
+    chmodSync(join(clone, 'identity.key'), 0o600);
+    const second = px.agent(['--oracle', oracle.url, '--data-dir', clone, '--name', 'cloned', '--config', fastConfig()]);
+    expect(await px.exited(first.child)).toBe(7);
+    expect(first.stderr()).toMatch(/another agent with this identity/);
+    await px.ready(clone);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(second.child.exitCode).toBe(null);
+    expect((await px.status(clone)).link.up).toBe(true);
+    second.child.kill('SIGTERM');
+    await px.exited(second.child);
+
     const unsafe = dir('agent');
-    const first = px.agent(['--oracle', oracle.url, '--data-dir', unsafe, '--name', 'careless', '--config', fastConfig()]);
+    const careless = px.agent(['--oracle', oracle.url, '--data-dir', unsafe, '--name', 'careless', '--config', fastConfig()]);
     await px.ready(unsafe);
-    first.child.kill('SIGTERM');
-    await px.exited(first.child);
+    careless.child.kill('SIGTERM');
+    await px.exited(careless.child);
     chmodSync(join(unsafe, 'identity.key'), 0o644);
     const refused = px.agent(['--oracle', oracle.url, '--data-dir', unsafe, '--name', 'careless']);
     expect(await px.exited(refused.child)).toBe(2);
@@ -380,7 +398,7 @@ describe('running it', () => {
       const parsed = JSON.parse(unit);
       expect(parsed.written).toBe(false);
       expect(parsed.unit).toMatch(/ExecStart=.*main\.js agent/);
-      expect(parsed.unit).toMatch(/RestartPreventExitStatus=2 3 4 5 6/);
+      expect(parsed.unit).toMatch(/RestartPreventExitStatus=2 3 4 5 6 7/);
     } finally {
       child.kill('SIGTERM');
       await px.exited(child);
