@@ -71,11 +71,22 @@ export class BlobStore {
     }
   }
 
-  /** Retention (OracleStore.expire), and the files of the blobs it dropped. */
-  expire(cutoff: number): { graphs: number; blobs: number } {
-    const gone = this.store.expire(cutoff);
-    for (const sha of gone.blobs) rmSync(this.path(sha), { force: true });
-    return { graphs: gone.graphs, blobs: gone.blobs.length };
+  /**
+   * Retention (OracleStore.expire), and the files of the blobs it dropped.
+   * A backlog goes in transactions of a thousand graphs, the event loop
+   * served between them, so requests and agents are not held up.
+   */
+  async expire(cutoff: number): Promise<{ graphs: number; blobs: number }> {
+    const BATCH = 1000;
+    const total = { graphs: 0, blobs: 0 };
+    for (;;) {
+      const gone = this.store.expire(cutoff, BATCH);
+      for (const sha of gone.blobs) rmSync(this.path(sha), { force: true });
+      total.graphs += gone.graphs;
+      total.blobs += gone.blobs.length;
+      if (gone.graphs < BATCH) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Reads a stored blob piece by piece (a large key's header without the rest); null when absent. Close it after use. */

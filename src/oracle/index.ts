@@ -69,8 +69,8 @@ export class Oracle {
   }
 
   /** Applies the retention now: ended graphs and unreferenced blobs older than `retentionDays` go. */
-  expire(): { graphs: number; blobs: number } {
-    const gone = this.blobs.expire(this.clock.now() - this.config.retentionDays * DAY_MS);
+  async expire(): Promise<{ graphs: number; blobs: number }> {
+    const gone = await this.blobs.expire(this.clock.now() - this.config.retentionDays * DAY_MS);
     if (gone.graphs || gone.blobs) this.log('info', 'retention', { graphsDeleted: gone.graphs, blobsDeleted: gone.blobs, retentionDays: this.config.retentionDays });
     return gone;
   }
@@ -78,12 +78,13 @@ export class Oracle {
   /** Applies the retention at start and then a few times per retention period (at most hourly). */
   startExpiring(): void {
     if (this.config.retentionDays === 0) return;
+    let sweeping = false;
     const sweep = () => {
-      try {
-        this.expire();
-      } catch (err) {
-        this.log('warn', 'retention sweep failed; trying again at the next one', { error: (err as Error).message });
-      }
+      if (sweeping || this.closed) return;
+      sweeping = true;
+      this.expire()
+        .catch((err) => this.log('warn', 'retention sweep failed; trying again at the next one', { error: (err as Error).message }))
+        .finally(() => (sweeping = false));
     };
     sweep();
     this.expireTimer = setInterval(sweep, Math.max(1000, Math.min(3600_000, (this.config.retentionDays * DAY_MS) / 10)));

@@ -231,14 +231,14 @@ export class OracleStore {
   }
 
   /**
-   * Retention: deletes the graphs that ended before `cutoff` (with their ops,
-   * attempts and blob references), then the blobs uploaded before it that no
-   * stored graph references. Returns how many graphs went and which blobs,
+   * Retention: deletes up to `maxGraphs` graphs that ended before `cutoff`
+   * (with their ops, attempts and blob references), then the blobs uploaded
+   * before it that no stored graph references. Returns how many graphs went and which blobs,
    * whose files the caller removes.
    */
-  expire(cutoff: number): { graphs: number; blobs: string[] } {
+  expire(cutoff: number, maxGraphs: number): { graphs: number; blobs: string[] } {
     return this.transaction(() => {
-      const ids = this.db.prepare<[number], { id: string }>('SELECT id FROM graphs WHERE ended_at < ?').all(cutoff);
+      const ids = this.db.prepare<[number, number], { id: string }>('SELECT id FROM graphs WHERE ended_at < ? LIMIT ?').all(cutoff, maxGraphs);
       const drop = ['attempts', 'ops', 'blob_refs'].map((table) => this.db.prepare(`DELETE FROM ${table} WHERE graph_id = ?`));
       const dropGraph = this.db.prepare('DELETE FROM graphs WHERE id = ?');
       for (const { id } of ids) {

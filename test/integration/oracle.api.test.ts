@@ -268,10 +268,10 @@ describe('requester API', () => {
     await agent.next((m) => m.type === 'assign');
     const fresh = await put('fresh upload');
     await put('stray'); // uploaded again: its retention starts over
-    expect(o.expire()).toEqual({ graphs: 0, blobs: 0 });
+    expect(await o.expire()).toEqual({ graphs: 0, blobs: 0 });
 
     now += 1 * day;
-    expect(o.expire()).toEqual({ graphs: 1, blobs: 2 });
+    expect(await o.expire()).toEqual({ graphs: 1, blobs: 2 });
     expect((await getJson(o, `/v1/graphs/${ended}`)).status).toBe(404);
     expect((await getJson(o, '/v1/graphs')).body.map((g: any) => g.id)).toEqual([running]);
     for (const gone of [oldInput, output]) {
@@ -283,7 +283,7 @@ describe('requester API', () => {
     // A restart (the sweep runs at start) keeps the same answer.
     await fx.stop(o);
     const again = await fx.oracle({ dataDir, retentionDays: 2, clock: { now: () => now } });
-    expect(again.expire()).toEqual({ graphs: 0, blobs: 0 });
+    expect(await again.expire()).toEqual({ graphs: 0, blobs: 0 });
     expect((await getJson(again, `/v1/graphs/${running}`)).status).toBe(200);
   });
 
