@@ -6,8 +6,11 @@
  * starting → registering → ready → draining → stopped | failed.
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pino from 'pino';
 import { runBench } from '../bench/index.js';
 import { GalacticError } from '../errors.js';
@@ -31,7 +34,7 @@ import type { AgentConfig } from './config.js';
 import { loadIdentity, type AgentIdentity } from './identity.js';
 import { AgentLink, backoffDelay, type Welcome } from './link.js';
 import { AgentMetrics } from './metrics.js';
-import { failMessage, sha256, taskMessage, type ResultOrFail } from './messages.js';
+import { failMessage, taskMessage, type ResultOrFail } from './messages.js';
 import { BlobSpool, JsonDir } from './outbox.js';
 
 export type AgentState = 'starting' | 'registering' | 'ready' | 'draining' | 'stopped' | 'failed';
@@ -384,15 +387,29 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
   }
 
   /**
-   * GETs a blob; an unreachable or failing oracle is retried with backoff until
-   * the task's deadline (the oracle may be restarting), a missing blob is not.
+   * Downloads a blob into `path`, hashing it on the way (a key of gigabytes
+   * never sits in memory); an unreachable or failing oracle is retried with
+   * backoff until the task's deadline (the oracle may be restarting), a
+   * missing blob or one that does not hash right is not.
    */
-  private async fetchBlob(name: string, sha: string, deadline: number, signal: AbortSignal): Promise<Buffer> {
+  private async fetchBlob(name: string, sha: string, path: string, deadline: number, signal: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let why: string;
       try {
         const res = await fetch(`${this.oracleUrl}/v1/blobs/${sha}`, { headers: { authorization: `Bearer ${this.blobToken}` }, signal });
-        if (res.ok) return Buffer.from(await res.arrayBuffer());
+        if (res.ok && res.body) {
+          const hash = createHash('sha256');
+          const hashing = new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              hash.update(chunk);
+              done(null, chunk);
+            },
+          });
+          await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), hashing, createWriteStream(path, { mode: 0o644 }));
+          const actual = hash.digest('hex');
+          if (actual !== sha) throw new GalacticError('GAL_ERR_BLOB_HASH', `input ${name}: the blob served as ${sha} hashes to ${actual}`);
+          return;
+        }
         if (res.status < 500) throw new GalacticError('GAL_ERR_NOT_FOUND', `input ${name}: blob ${sha} could not be fetched (HTTP ${res.status})`);
         why = `HTTP ${res.status}`;
       } catch (err) {
@@ -418,11 +435,8 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
     const out: { name: string; path: string; sha256: string }[] = [];
     for (const [i, w] of wanted.entries()) {
       if (!SHA256_HEX.test(w.sha256)) throw new GalacticError('GAL_ERR_BLOB_HASH', `input ${w.name}: ${JSON.stringify(w.sha256)} is not a sha256`);
-      const data = await this.fetchBlob(w.name, w.sha256, a.deadline, signal);
-      const actual = sha256(data);
-      if (actual !== w.sha256) throw new GalacticError('GAL_ERR_BLOB_HASH', `input ${w.name}: the blob served as ${w.sha256} hashes to ${actual}`);
       const path = join(dir, `${i}`);
-      writeFileSync(path, data, { mode: 0o644 });
+      await this.fetchBlob(w.name, w.sha256, path, a.deadline, signal);
       out.push({ name: w.name, path, sha256: w.sha256 });
     }
     return out;

@@ -302,8 +302,15 @@ describe('bad input from the oracle side', () => {
     const claimed = hash(good);
     const zkey = readFileSync(fx.zkey), witness = readFileSync(fx.wtns);
     const served = new Map([[hash(zkey), zkey], [hash(witness), witness]]);
+    let cut = false;
     const http = createHttp((req, res) => {
       const blob = served.get(req.url!.slice('/v1/blobs/'.length));
+      if (req.method === 'GET' && blob && !cut && blob === zkey) {
+        // The first download of the key breaks off half way: the agent must fetch it again, whole.
+        cut = true;
+        res.writeHead(200, { 'content-length': blob.length });
+        return void res.write(blob.subarray(0, blob.length >> 1), () => res.destroy());
+      }
       if (req.method === 'GET' && blob) return void res.end(blob);
       // This oracle takes no output, however small: a result can never be delivered.
       if (req.method === 'PUT' && req.url!.startsWith('/v1/blobs/')) {
@@ -359,6 +366,7 @@ describe('bad input from the oracle side', () => {
       const undeliverable = await find((m) => m.type === 'fail' && m.taskId === 't_undeliverable');
       expect(undeliverable).toMatchObject({ code: 'GAL_ERR_PLUGIN_OUTPUT', reason: expect.stringMatching(/larger than the oracle accepts: .*GAL_ERR_SIZE_LIMIT/) });
       expect(got.some((m) => m.type === 'result')).toBe(false);
+      expect(cut).toBe(true);
       // The two failures wait for acknowledgement; the outputs no result will carry are not kept.
       expect((await px.status(data)).outbox).toBe(2);
       expect(readdirSync(join(data, 'outbox', 'blobs'))).toEqual([]);
