@@ -46,6 +46,8 @@ export const OracleConfigSchema = z.strictObject({
   maxOps: z.number().int().positive().max(GRAPH_LIMITS.maxOps).default(GRAPH_LIMITS.maxOps),
   /** Time limit of one proof verification. */
   verifyTimeoutMs: z.number().int().positive().default(10_000),
+  /** An HTTP connection silent this long is closed (a stalled upload, an idle client). */
+  idleTimeoutMs: z.number().int().min(100).default(60_000),
   /** How long a link may take from connect to `auth`. */
   handshakeTimeoutMs: z.number().int().positive().default(10_000),
   catalog: z.array(CatalogEntrySchema).min(1).default(DEFAULT_CATALOG),

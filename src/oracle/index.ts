@@ -239,7 +239,10 @@ export async function startOracle(options: OracleOptions = {}): Promise<Oracle> 
     link.handleUpgrade(req, socket, head);
   });
   server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // blobs may be large; headersTimeout still bounds idle clients
+  server.requestTimeout = 0; // blobs may be large and slow: no limit on a request's whole time ...
+  // ... but a connection that sends nothing for this long (a stalled upload, an idle keep-alive) is closed,
+  // so idle clients cannot hold the oracle's sockets. Upgraded links leave this timer's reach: their pings keep them.
+  server.timeout = config.idleTimeoutMs;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(err));

@@ -203,6 +203,27 @@ describe('requester API', () => {
     expect((await getJson(o, '/healthz')).body.ok).toBe(true);
   });
 
+  it('closes a connection that stalls, but not an idle agent link', async () => {
+    const o = await fx.oracle({ idleTimeoutMs: 300 });
+    const { port } = new URL(o.url);
+    const t0 = Date.now();
+    const closed = await new Promise<number>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(`PUT /v1/blobs/${sha('x')} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc`));
+      socket.on('close', () => resolve(Date.now() - t0));
+      socket.on('error', () => {});
+    });
+    expect(closed).toBeGreaterThanOrEqual(250);
+    expect(closed).toBeLessThan(5000);
+    // A link past its handshake says nothing for a while: it stays open.
+    const ws = new WebSocket(o.linkUrl);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 'galactic/1', name: 'quiet', publicKey: Buffer.alloc(32, 9).toString('base64') }));
+    await new Promise((r) => ws.once('message', r));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
+  });
+
   it("lists each requester's own latest graphs, and refuses a limit that is not a positive integer", async () => {
     const o = await fx.oracle({ open: false });
     const operator = readFileSync(o.tokens.operatorTokenPath, 'utf8').trim();
