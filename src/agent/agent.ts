@@ -205,7 +205,7 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
     for (const taskId of w.resume)
       if (!this.running.has(taskId) && !this.outbox.get(taskId))
         this.deliver({ message: { type: 'fail', taskId, code: 'GAL_ERR_TASK_LOST', reason: 'this agent no longer runs the task (it restarted)' }, createdAt: Date.now() });
-    for (const entry of this.outbox.all()) void this.send(entry);
+    for (const entry of this.outbox.all()) void this.resend(entry);
   }
 
   private register(): void {
@@ -381,7 +381,7 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
     this.journal.delete(a.taskId);
     this.running.delete(a.taskId);
     this.metrics.tasks.inc({ outcome: message?.type === 'result' ? 'done' : message ? 'failed' : 'cancelled' });
-    if (message) await this.send({ message, createdAt: Date.now() });
+    if (message) await this.resend({ message, createdAt: Date.now() });
     else this.link?.send({ type: 'cancelled', taskId: a.taskId });
     this.afterTask();
   }
@@ -446,7 +446,12 @@ export class Agent extends EventEmitter<{ state: [AgentState]; stopped: [number]
 
   private deliver(entry: OutboxEntry): void {
     this.outbox.put(entry.message.taskId, entry);
-    void this.send(entry);
+    void this.resend(entry);
+  }
+
+  /** Sends in the background; whatever goes wrong, the entry stays in the outbox for the next connection. */
+  private resend(entry: OutboxEntry): Promise<void> {
+    return this.send(entry).catch((err) => this.log.warn({ taskId: entry.message.taskId, error: (err as Error).message }, 'could not send; will retry on reconnect'));
   }
 
   /** Uploads a result's blobs, then sends it; it stays in the outbox until acked. */
