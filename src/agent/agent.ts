@@ -5,8 +5,8 @@
  * either side. One state union, logged at every change:
  * starting → registering → ready → draining → stopped | failed.
  */
-import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';

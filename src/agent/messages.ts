@@ -12,7 +12,7 @@ export type ResultOrFail =
   | { type: 'result'; taskId: string; attempt: number; outputs: { name: string; sha256: string; size: number }[]; metrics: Record<string, number>; signature: string }
   | { type: 'fail'; taskId: string; code: string; reason: string };
 
-export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** A failure with a code the oracle takes (else GAL_ERR_PLUGIN, the code kept in the reason) and a reason cut to its limit. */
 export function failMessage(taskId: string, code: string, reason: string): ResultOrFail {

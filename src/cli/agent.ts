@@ -111,7 +111,7 @@ export function registerAgent(program: Command): void {
           'TimeoutStopSec=600',
           'Restart=on-failure',
           'RestartSec=5',
-          // Refusals retrying cannot fix (config, banned, bad key, protocol, name taken): stay down.
+          // Refusals retrying cannot fix (config, banned, bad key, protocol, name taken, identity in use elsewhere): stay down.
           `RestartPreventExitStatus=${[EXIT_CODES.config, EXIT_CODES.banned, EXIT_CODES.authFailed, EXIT_CODES.protocolUnsupported, EXIT_CODES.nameTaken, EXIT_CODES.replaced].join(' ')}`,
           'NoNewPrivileges=true',
           ...(process.env.GALACTIC_HOME ? [`Environment=GALACTIC_HOME=${process.env.GALACTIC_HOME}`] : []),
