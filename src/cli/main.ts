@@ -9,6 +9,7 @@ import { registerOracle } from './oracle.js';
 import { registerPlugin } from './plugin.js';
 import { registerProbe } from './probe.js';
 import { registerSubmit } from './submit.js';
+import { registerToken } from './token.js';
 
 export function buildProgram(): Command {
   const program = new Command('galactic')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerOracle(program);
   registerSubmit(program);
+  registerToken(program);
   registerPlugin(program);
   registerAgent(program);
   // Usage errors (unknown option, missing value) exit 2 like every other bad input.

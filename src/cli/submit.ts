@@ -19,7 +19,8 @@ const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 /** How long --follow waits for an oracle that stopped answering (a restart takes seconds). */
 const FOLLOW_PATIENCE_MS = 60_000;
 
-async function call(url: string, init: RequestInit, token: string | undefined): Promise<any> {
+/** One request to the oracle API: its JSON answer, or a GalacticError with the API's code and message. */
+export async function call(url: string, init: RequestInit, token: string | undefined): Promise<any> {
   let res: Response;
   try {
     res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
@@ -88,12 +89,14 @@ export function registerSubmit(program: Command): void {
     .description('submit a computation graph to an oracle; --follow prints each op as it moves until the graph ends')
     .argument('<graph>', 'the graph, a JSON file (docs/protocol.md §3); {"file": PATH} params are uploaded as blobs first')
     .option('--oracle <url>', 'the oracle', process.env.GALACTIC_ORACLE ?? `http://127.0.0.1:${DEFAULT_PORT}`)
-    .option('--token <token>', 'requester token (default $GALACTIC_TOKEN)', process.env.GALACTIC_TOKEN)
+    // Read from the environment in the action, not as a default: --help prints defaults, and this one is a secret.
+    .option('--token <token>', 'requester token (default $GALACTIC_TOKEN)')
     .option('--follow', 'follow the graph to the end; exit 0 when done, 1 when it failed or was cancelled')
     .option('--interval-ms <ms>', 'how often to poll while following', integerOption('--interval-ms', 50), 500)
     .option('--json', 'print JSON: the submission, or with --follow the final graph')
     .action((file: string, flags: SubmitFlags) =>
       reportErrors('submit', async () => {
+        flags.token ??= process.env.GALACTIC_TOKEN;
         const base = flags.oracle.replace(/\/+$/, '');
         const graph = readGraph(file);
         await uploadFiles(graph, file, base, flags.token);

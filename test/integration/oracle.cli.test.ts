@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -78,6 +78,29 @@ describe('galactic oracle and galactic submit', () => {
     const refused = await run(process.execPath, [bin, 'submit', graphFile, '--oracle', info.url]).catch((e) => e);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/GAL_ERR_UNAUTHORIZED/);
+  });
+
+  it('galactic token mints, lists and revokes requester tokens with the operator token from the environment, which --help never prints', async () => {
+    const dir = temp();
+    const { info } = await startOracleProcess(['--data-dir', join(dir, 'oracle')]);
+    const operator = readFileSync(info.operatorTokenFile, 'utf8').trim();
+    const galactic = (args: string[], token = operator) =>
+      run(process.execPath, [bin, ...args, '--oracle', info.url], { env: { ...process.env, GALACTIC_TOKEN: token } });
+    const minted = JSON.parse((await galactic(['token', 'create', '--label', 'team-a', '--json'])).stdout);
+    expect(minted).toMatchObject({ token: expect.stringMatching(/^r_/), id: expect.stringMatching(/^[0-9a-f]{64}$/), label: 'team-a' });
+    expect((await galactic(['token', 'ls'])).stdout).toMatch(new RegExp(`^${minted.id}  \\S+  team-a$`, 'm'));
+    const graphFile = join(dir, 'graph.json');
+    writeFileSync(graphFile, JSON.stringify(continuationGraph(1)));
+    expect((await galactic(['submit', graphFile], minted.token)).stdout).toMatch(/^submitted g_/);
+    expect((await galactic(['token', 'revoke', minted.id])).stdout).toBe(`revoked ${minted.id}\n`);
+    const refused = await galactic(['submit', graphFile], minted.token).catch((e) => e);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/GAL_ERR_UNAUTHORIZED/);
+    expect(JSON.parse((await galactic(['token', 'ls', '--json'])).stdout)).toEqual([]);
+    const asRequester = await galactic(['token', 'ls'], 'r_nobody').catch((e) => e);
+    expect(asRequester.code).toBe(2);
+    for (const command of [['submit', '--help'], ['token', 'create', '--help']])
+      expect((await run(process.execPath, [bin, ...command], { env: { ...process.env, GALACTIC_TOKEN: 'r_do-not-print' } })).stdout).not.toContain('r_do-not-print');
   });
 
   it('rejects bad input with exit code 2 and a reason', async () => {
