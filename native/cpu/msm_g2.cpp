@@ -267,12 +267,7 @@ void load_points_vector(const uint8_t *points, size_t lo, size_t hi, const Fq2 &
     X = Fq2Lanes::blend(bad, X, zero), Y = Fq2Lanes::blend(bad, Y, zero);  // a bad point reads as infinity
     const __mmask8 inf = X.zero_lanes() & Y.zero_lanes();
     const __mmask8 off = live & ~inf & ~(Y.sqr() - (X.sqr() * X + twist_b)).zero_lanes();
-    for (int c = 0; c < 8; ++c) {
-      if ((bad >> c) & 1) bad_point(i0 + c);
-      if ((off >> c) & 1) off_curve(i0 + c);
-    }
-    X.scatter_at(&mont[i0].x, at, live);
-    Y.scatter_at(&mont[i0].y, at, live);
+    store_loaded_points(X, Y, live, bad, off, i0, at, mont, bad_point, off_curve);
   }
 }
 #endif

@@ -136,6 +136,20 @@ inline FqLanes load_coordinates(const uint8_t *base, __m512i offsets, __mmask8 l
   return FqLanes::from_words(w) * raw_to_vector_domain();
 }
 
+// The end of a lane load of points [i0, i0 + 8): reports by index the
+// points the lanes refused (`bad`: a coordinate not below q, `off`: off the
+// curve), then stores the live lanes' coordinates. G1 or G2 alike.
+template <class Lanes, class Affine, class BadPoint, class OffCurve>
+inline void store_loaded_points(const Lanes &X, const Lanes &Y, __mmask8 live, __mmask8 bad, __mmask8 off, size_t i0,
+                                __m512i at, Affine *out, BadPoint &bad_point, OffCurve &off_curve) {
+  for (int c = 0; c < 8; ++c) {
+    if ((bad >> c) & 1) bad_point(i0 + c);
+    if ((off >> c) & 1) off_curve(i0 + c);
+  }
+  X.scatter_at(&out[i0].x, at, live);
+  Y.scatter_at(&out[i0].y, at, live);
+}
+
 // A vector-domain value in every lane.
 inline FqLanes broadcast_lanes(const bn254::Fq &x) { return FqLanes::broadcast(split52(x.v)); }
 inline Fq2Lanes broadcast_lanes(const bn254::Fq2 &x) { return {broadcast_lanes(x.c0), broadcast_lanes(x.c1)}; }
