@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { GalacticError, isErrorCode } from '../errors.js';
+import { GalacticError } from '../errors.js';
 import { DEFAULT_PORT } from '../oracle/config.js';
+import { call } from './api.js';
 import { integerOption, reportErrors } from './options.js';
 
 interface SubmitFlags {
@@ -18,24 +19,6 @@ interface SubmitFlags {
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 /** How long --follow waits for an oracle that stopped answering (a restart takes seconds). */
 const FOLLOW_PATIENCE_MS = 60_000;
-
-/** One request to the oracle API: its JSON answer, or a GalacticError with the API's code and message. */
-export async function call(url: string, init: RequestInit, token: string | undefined): Promise<any> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-  } catch (err) {
-    throw new GalacticError('GAL_ERR_ORACLE_UNREACHABLE', `Expected an oracle at ${new URL(url).origin} but ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
-  }
-  const body = (await res.json().catch(() => null)) as any;
-  if (!res.ok) {
-    const e = body?.error;
-    const problems = (e?.problems ?? []) as { path: string; code: string; message: string }[];
-    const detail = problems.length ? '\n' + problems.map((p) => `  ${p.path}  ${p.code}: ${p.message}`).join('\n') : '';
-    throw new GalacticError(isErrorCode(e?.code) ? e.code : 'GAL_ERR_ORACLE_UNREACHABLE', `${e?.message ?? `HTTP ${res.status}`}${detail}`, { problems });
-  }
-  return body;
-}
 
 function readGraph(path: string): unknown {
   let text: string;

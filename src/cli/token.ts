@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_PORT } from '../oracle/config.js';
 import { reportErrors } from './options.js';
-import { call } from './submit.js';
+import { call } from './api.js';
 
 interface TokenFlags {
   oracle: string;
