@@ -5,6 +5,7 @@
 // static arrays that nvcc would have to place in device memory.
 #pragma once
 #include "config.h"
+#include "field_ptx.h"
 #include "mont_x86_64.h"
 #include "safegcd.h"
 
@@ -45,15 +46,22 @@ struct Field {
   }
 
   GAL_HD GAL_INLINE Field operator+(const Field &b) const {
+#if defined(__CUDA_ARCH__)
+    return add_device(b);
+#else
     // p < 2^254, so the sum of two reduced values never leaves 256 bits.
     Field r;
     u64 c = 0;
     for (int i = 0; i < 4; ++i) r.v[i] = adc(v[i], b.v[i], c);
     r.reduce_once();
     return r;
+#endif
   }
 
   GAL_HD GAL_INLINE Field operator-(const Field &b) const {
+#if defined(__CUDA_ARCH__)
+    return sub_device(b);
+#else
     Field r;
     u64 borrow = 0;
     for (int i = 0; i < 4; ++i) r.v[i] = sbb(v[i], b.v[i], borrow);
@@ -61,6 +69,7 @@ struct Field {
     u64 c = 0;
     for (int i = 0; i < 4; ++i) r.v[i] = adc(r.v[i], p(i) & mask, c);
     return r;
+#endif
   }
 
   GAL_HD GAL_INLINE Field neg() const { return is_zero() ? *this : zero() - *this; }
@@ -70,7 +79,7 @@ struct Field {
   // because the modulus' top limb is below (2^64 - 1) / 2 (BN254: 0x3064...).
   GAL_HD GAL_INLINE Field operator*(const Field &b) const {
 #if defined(__CUDA_ARCH__)
-    return mul_u32(b);
+    return mul_device(b);
 #elif defined(GAL_MONT_X86_64)
     alignas(32) static constexpr u64 mod[4] = {p(0), p(1), p(2), p(3)};
     Field r;
@@ -100,39 +109,54 @@ struct Field {
     return r;
   }
 
-  // The same product on eight 32-bit words, the form the GPU build uses: GPUs
-  // multiply 32×32→64 bits natively and emulate 64-bit products with several
-  // such instructions. No final carry word either: p's top word is below
-  // (2^32 - 1) / 2. Each a·b + t + carry fits 64 bits.
-  GAL_HD GAL_INLINE Field mul_u32(const Field &b) const {
-    using u32 = uint32_t;
-    u32 a32[8], b32[8], t[8];
-    for (int i = 0; i < 4; ++i) {
-      a32[2 * i] = (u32)v[i], a32[2 * i + 1] = (u32)(v[i] >> 32);
-      b32[2 * i] = (u32)b.v[i], b32[2 * i + 1] = (u32)(b.v[i] >> 32);
-    }
-    const u32 inv = (u32)Params::inv();  // -p^-1 mod 2^32: the low word of -p^-1 mod 2^64
-    auto pw = [](int j) { return (u32)(p(j / 2) >> (32 * (j % 2))); };
-    for (int j = 0; j < 8; ++j) t[j] = 0;
-    for (int i = 0; i < 8; ++i) {
-      u64 x = (u64)a32[0] * b32[i] + t[0];
-      u64 A = x >> 32;
-      const u32 t0 = (u32)x, m = t0 * inv;
-      u64 C = ((u64)m * pw(0) + t0) >> 32;
-      for (int j = 1; j < 8; ++j) {
-        x = (u64)a32[j] * b32[i] + t[j] + A;
-        A = x >> 32;
-        const u64 y = (u64)m * pw(j) + (u32)x + C;
-        C = y >> 32;
-        t[j - 1] = (u32)y;
-      }
-      t[7] = (u32)(C + A);
-    }
+#if defined(__CUDA_ARCH__)
+  // The device's forms of +, − and ×: field_ptx.h, on 32-bit words.
+  __device__ GAL_INLINE void words(uint32_t w[8]) const {
+    GAL_UNROLL for (int i = 0; i < 4; ++i) w[2 * i] = (uint32_t)v[i], w[2 * i + 1] = (uint32_t)(v[i] >> 32);
+  }
+  __device__ GAL_INLINE static Field from_words(const uint32_t w[8]) {
     Field r;
-    for (int i = 0; i < 4; ++i) r.v[i] = (u64)t[2 * i] | ((u64)t[2 * i + 1] << 32);
-    r.reduce_once();
+    GAL_UNROLL for (int i = 0; i < 4; ++i) r.v[i] = (u64)w[2 * i] | ((u64)w[2 * i + 1] << 32);
     return r;
   }
+  __device__ GAL_INLINE static void modulus_words(uint32_t w[8]) {
+    GAL_UNROLL for (int j = 0; j < 8; ++j) w[j] = (uint32_t)(p(j / 2) >> (32 * (j % 2)));
+  }
+  // x − p when x ≥ p, else x.
+  __device__ GAL_INLINE static Field reduced(const uint32_t x[8]) {
+    uint32_t pw[8], d[8], w[8];
+    modulus_words(pw);
+    const uint32_t keep = ptx::sub8(d, x, pw);  // all ones: x < p
+    GAL_UNROLL for (int j = 0; j < 8; ++j) w[j] = (x[j] & keep) | (d[j] & ~keep);
+    return from_words(w);
+  }
+  __device__ GAL_INLINE Field add_device(const Field &b) const {
+    uint32_t x[8], y[8], s[8];
+    words(x), b.words(y);
+    ptx::add8(s, x, y);
+    return reduced(s);
+  }
+  __device__ GAL_INLINE Field sub_device(const Field &b) const {
+    uint32_t x[8], y[8], d[8], pw[8], s[8];
+    words(x), b.words(y);
+    modulus_words(pw);
+    const uint32_t wrapped = ptx::sub8(d, x, y);  // all ones: add p back
+    GAL_UNROLL for (int j = 0; j < 8; ++j) pw[j] &= wrapped;
+    ptx::add8(s, d, pw);
+    return from_words(s);
+  }
+  __device__ GAL_INLINE Field mul_device(const Field &b) const {
+    uint32_t x[8], y[8], pw[8], t[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    words(x), b.words(y);
+    modulus_words(pw);
+    GAL_UNROLL for (int i = 0; i < 8; ++i) {
+      ptx::mont_step(t, x, y[i], pw, (uint32_t)Params::inv());
+      GAL_UNROLL for (int j = 0; j < 8; ++j) t[j] = t[j + 1];  // t_0 is zero: divide by 2^32
+      t[8] = 0;
+    }
+    return reduced(t);  // t < 2p
+  }
+#endif
 
   GAL_HD GAL_INLINE Field sqr() const { return *this * *this; }
 
