@@ -4,9 +4,10 @@
  * device time of its kernels alone (CUDA events around them), for MSM also
  * the wall time with the points resident on the device, and the CPU
  * backend's time where it finishes in reasonable time. Prints a Markdown
- * table, writes JSON named after the card.
+ * table, writes JSON named after the card. For MSM a second table splits
+ * the resident call's kernel time by phase.
  *
- *   npm run bench:gpu [-- --only msm,ntt,poseidon] [--reps N] [--device I]
+ *   npm run bench:gpu [-- --only msm,ntt,poseidon] [--reps N] [--device I] [--cpu off]
  */
 import { cudaRuntime, encodePoints, isCudaKernels, loadKernels } from '../src/index.js';
 import { loadCudaAddon } from '../src/kernels/cuda.js';
@@ -16,6 +17,7 @@ import { cliArg, fmt, machine, median, randomFieldBytes, table, writeResult } fr
 const only = new Set((cliArg('only') ?? 'msm,ntt,poseidon').split(','));
 const REPS = Number(cliArg('reps') ?? 5);
 const device = Number(cliArg('device') ?? 0);
+const withCpu = cliArg('cpu') !== 'off';
 
 const runtime = cudaRuntime();
 const loaded = loadCudaAddon();
@@ -37,6 +39,8 @@ interface Row {
   residentMs: number | null;
   cpuMs: number | null;
   perSecond: number | null;
+  /** MSM: the last resident call's kernel time by phase (digits, sort, bucket sums, window reduction). */
+  phasesMs?: number[] | null;
 }
 const rows: Row[] = [];
 
@@ -51,21 +55,26 @@ async function measure(fn: () => Promise<unknown>, reps: number): Promise<{ wall
   return { wall, kernels: kernels[kernels.length >> 1]! };
 }
 
-const cpuUpTo = { msm: 22, ntt: 24, poseidon: 22 };
+const cpuUpTo = withCpu ? { msm: 22, ntt: 24, poseidon: 22 } : { msm: 0, ntt: 0, poseidon: 0 };
 
 if (only.has('msm')) {
-  const distinct = randomPoints(4096).map((p) => p.toAffine());
-  for (const log of [16, 18, 20, 22, 24]) {
+  // 4096 distinct points, encoded once and repeated: encoding every size's
+  // points one BigInt at a time would add about 8 s to the run.
+  const distinct = encodePoints(randomPoints(4096).map((p) => p.toAffine()));
+  // The small sizes place the threshold below which the CPU backend wins (cpuBelow).
+  for (const log of [10, 11, 12, 13, 14, 16, 18, 20, 22, 24]) {
     const n = 2 ** log;
-    const points = encodePoints(Array.from({ length: n }, (_, i) => distinct[i % distinct.length]!));
+    const points = new Uint8Array(64 * n);
+    for (let at = 0; at < points.length; at += distinct.length) points.set(distinct.subarray(0, Math.min(distinct.length, points.length - at)), at);
     const scalars = randomFieldBytes(n);
     const reps = log >= 22 ? 3 : REPS;
     const m = await measure(() => gpu.msm(points, scalars), reps);
     const bases = await gpu.uploadPoints(points);
     const resident = await measure(() => gpu.msm(bases, scalars), reps);
+    const phasesMs = addon.lastMsmPhasesMs(device);
     await bases.release();
     const cpuMs = log <= cpuUpTo.msm ? await median(() => cpu.msm(points, scalars), 3) : null;
-    rows.push({ kernel: 'MSM G1', log2: log, wallMs: m.wall, kernelMs: resident.kernels, residentMs: resident.wall, cpuMs, perSecond: null });
+    rows.push({ kernel: 'MSM G1', log2: log, wallMs: m.wall, kernelMs: resident.kernels, residentMs: resident.wall, cpuMs, perSecond: null, phasesMs });
   }
 }
 
@@ -106,5 +115,15 @@ console.log(
     ]),
   ),
 );
+const phased = rows.filter((r) => r.phasesMs);
+if (phased.length) {
+  console.log('\nMSM kernel time by phase, resident points (last call), ms\n');
+  console.log(
+    table(
+      ['n', 'digits', 'sort', 'bucket sums', 'window reduction', 'total'],
+      phased.map((r) => [`2^${r.log2}`, ...r.phasesMs!.map((x) => fmt(x, 3)), fmt(r.phasesMs!.reduce((a, b) => a + b, 0), 3)]),
+    ),
+  );
+}
 const file = writeResult(`gpu-${card.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, { machine: machine(), card, rows });
 console.log(`\nwritten: ${file}`);

@@ -193,6 +193,17 @@ Napi::Value LastKernelMs(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), gal::cuda::last_kernel_ms(device));
 }
 
+// lastMsmPhasesMs(device) → [digits, sort, bucket sums, window reduction]
+// ms of the last MSM's kernels, or null before any. For benchmarks.
+Napi::Value LastMsmPhasesMs(const Napi::CallbackInfo &info) {
+  const int device = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  float ms[4];
+  if (!gal::cuda::last_msm_phases(device, ms)) return info.Env().Null();
+  Napi::Array out = Napi::Array::New(info.Env(), 4);
+  for (uint32_t i = 0; i < 4; ++i) out.Set(i, Napi::Number::New(info.Env(), ms[i]));
+  return out;
+}
+
 Napi::Value MsmWindowBits(const Napi::CallbackInfo &info) {
   if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for n");
   const double n = info[0].As<Napi::Number>().DoubleValue();
@@ -210,6 +221,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));
   exports.Set("msmWindowBits", Napi::Function::New(env, MsmWindowBits));
   exports.Set("lastKernelMs", Napi::Function::New(env, LastKernelMs));
+  exports.Set("lastMsmPhasesMs", Napi::Function::New(env, LastMsmPhasesMs));
   return exports;
 }
 

@@ -103,6 +103,23 @@ struct Events {
   }
 };
 
+// Timing events of one call's phases (Context::msm_phase_ms).
+struct PhaseEvents {
+  cudaEvent_t digits = nullptr, sort = nullptr, sorted = nullptr, sums = nullptr, summed = nullptr, reduced = nullptr;
+  PhaseEvents() {
+    for (cudaEvent_t *e : {&digits, &sort, &sorted, &sums, &summed, &reduced}) CUDA_OK(cudaEventCreate(e));
+  }
+  ~PhaseEvents() {
+    for (cudaEvent_t e : {digits, sort, sorted, sums, summed, reduced})
+      if (e) cudaEventDestroy(e);
+  }
+  static float ms(cudaEvent_t from, cudaEvent_t to) {
+    float t = 0;
+    CUDA_OK(cudaEventElapsedTime(&t, from, to));
+    return t;
+  }
+};
+
 // The first failing index of each kind, in the CPU kernel's order of report.
 void report(const unsigned long long bad[3], size_t n) {
   if (bad[2] < n) fail("GAL_ERR_FIELD_RANGE", "Expected scalar " + std::to_string(bad[2]) + " to be below r but received a larger value");
@@ -214,6 +231,11 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     CUDA_OK(cudaGetLastError());
 
     Events ev;  // copied[slot] = e[slot], consumed[slot] = e[2 + slot]
+    // Phase times add up over the chunks. Each pair is read after a
+    // synchronisation of the compute stream that follows it, so both of its
+    // events are complete: a chunk's bucket sums at the next chunk's.
+    PhaseEvents phase;
+    float phase_ms[4] = {0, 0, 0, 0};
     auto stage = [&](size_t k) {
       const int slot = k % 2;
       const size_t base = k * chunk, cn = std::min(chunk, n - base);
@@ -238,6 +260,7 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
       const u32 cn = (u32)std::min(chunk, n - base), cm = windows * cn;
       CUDA_OK(cudaStreamWaitEvent(ctx.compute, ev.e[slot], 0));
       if (k == 0) ctx.mark_begin();
+      CUDA_OK(cudaEventRecord(phase.digits, ctx.compute));
       const G1Affine *pts = own_points ? converted : resident->points.get<G1Affine>() + base;
       if (own_points)
         points_from_wire_kernel<<<blocks(cn, kLight), kLight, 0, ctx.compute>>>(d_in[slot] + 32 * chunk, cn, base, converted, bad);
@@ -247,6 +270,7 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
       CUDA_OK(cudaEventRecord(ev.e[2 + slot], ctx.compute));
       if (k + 2 < chunks) stage(k + 2);  // the host fills staging while the device sorts and sums
 
+      CUDA_OK(cudaEventRecord(phase.sort, ctx.compute));
       size_t bytes = temp_bytes;
       CUDA_OK(cub::DeviceRadixSort::SortPairs(temp, bytes, keys_in, keys, vals_in, vals, (int)cm, 0, end_bit, ctx.compute));
       CUDA_OK(cudaMemsetAsync(start, 0, buckets * sizeof(u32), ctx.compute));
@@ -260,11 +284,16 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
       CUDA_OK(cub::DeviceReduce::Max(temp, bytes, count, totals + 1, (int)buckets, ctx.compute));
       totals_kernel<<<1, 1, 0, ctx.compute>>>(seg_first, count, buckets, totals);
       CUDA_OK(cudaGetLastError());
+      CUDA_OK(cudaEventRecord(phase.sorted, ctx.compute));
       CUDA_OK(cudaMemcpyAsync(host_small, totals, 2 * sizeof(u32), cudaMemcpyDeviceToHost, ctx.compute));
       CUDA_OK(cudaStreamSynchronize(ctx.compute));
+      phase_ms[0] += PhaseEvents::ms(phase.digits, phase.sort);
+      phase_ms[1] += PhaseEvents::ms(phase.sort, phase.sorted);
+      if (k > 0) phase_ms[2] += PhaseEvents::ms(phase.sums, phase.summed);
       u32 segs, most;
       std::memcpy(&segs, host_small, 4);
       std::memcpy(&most, reinterpret_cast<uint8_t *>(host_small) + 4, 4);
+      CUDA_OK(cudaEventRecord(phase.sums, ctx.compute));
       if (segs) {
         segment_sum_kernel<<<blocks(segs, kHeavy), kHeavy, 0, ctx.compute>>>(pts, vals, start, end, seg_first, buckets, segs,
                                                                              seg_bucket, partial);
@@ -273,6 +302,7 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
         accumulate_kernel<<<blocks(buckets, kHeavy), kHeavy, 0, ctx.compute>>>(seg_first, start, end, partial, buckets, bucket);
         CUDA_OK(cudaGetLastError());
       }
+      CUDA_OK(cudaEventRecord(phase.summed, ctx.compute));
     }
 
     // Each window's Σ (b+1)·B_b, in levels of 32 items (msm_steps.h).
@@ -292,6 +322,7 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
       items = groups;
       log_span += __builtin_ctz(L);
     }
+    CUDA_OK(cudaEventRecord(phase.reduced, ctx.compute));
     ctx.mark_end();
     std::vector<Point> sums(2 * windows, Point::inf());
     CUDA_OK(cudaMemcpyAsync(sums.data(), T, windows * sizeof(Point), cudaMemcpyDeviceToHost, ctx.compute));
@@ -300,6 +331,9 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     CUDA_OK(cudaMemcpyAsync(host_bad, bad, sizeof host_bad, cudaMemcpyDeviceToHost, ctx.compute));
     CUDA_OK(cudaStreamSynchronize(ctx.compute));
     report(host_bad, n);
+    phase_ms[2] += PhaseEvents::ms(phase.sums, phase.summed);
+    phase_ms[3] = PhaseEvents::ms(phase.summed, phase.reduced);
+    std::copy(phase_ms, phase_ms + 4, ctx.msm_phase_ms);
 
     const G1Affine a = gpu::msm_horner(sums.data(), R ? sums.data() + windows : nullptr, windows, c).to_affine();
     a.x.to_bytes(out);

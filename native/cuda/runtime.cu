@@ -234,6 +234,14 @@ float last_kernel_ms(int device) {
   return it == contexts.end() ? -1 : it->second->last_kernel_ms;
 }
 
+bool last_msm_phases(int device, float out[4]) {
+  std::lock_guard<std::mutex> lock(contexts_mutex);
+  auto it = contexts.find(device);
+  if (it == contexts.end() || it->second->msm_phase_ms[0] < 0) return false;
+  for (int i = 0; i < 4; ++i) out[i] = it->second->msm_phase_ms[i];
+  return true;
+}
+
 unsigned generation(int device) {
   std::lock_guard<std::mutex> lock(contexts_mutex);
   return generations[device];

@@ -104,6 +104,9 @@ struct Context {
   cudaEvent_t began = nullptr, ended = nullptr;
   bool marked = false;
   float last_kernel_ms = -1;
+  // The last MSM's device time by phase, in ms: digits (with the points'
+  // conversion), sort (with bucket bounds), bucket sums, window reduction.
+  float msm_phase_ms[4] = {-1, -1, -1, -1};
   void mark_begin() { CUDA_OK(cudaEventRecord(began, compute)); }
   void mark_end() {
     CUDA_OK(cudaEventRecord(ended, compute));
@@ -130,6 +133,9 @@ unsigned generation(int device);
 // The kernels' device time of the last call on a device that marked it, in
 // ms (-1: none yet). For benchmarks.
 float last_kernel_ms(int device);
+
+// Context::msm_phase_ms of a device into out; false before any MSM there.
+bool last_msm_phases(int device, float out[4]);
 
 // Number of devices, or 0 with the reason (no driver, no device …).
 int device_count(std::string &reason);

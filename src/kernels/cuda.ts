@@ -40,6 +40,8 @@ export interface CudaAddon {
   msmWindowBits(n: number): number;
   /** Device time of the last call's kernels on a device, without its copies, in ms (-1: none yet). */
   lastKernelMs(device: number): number;
+  /** The last MSM's kernel time by phase (digits, sort, bucket sums, window reduction), in ms; null before any. */
+  lastMsmPhasesMs(device: number): [number, number, number, number] | null;
 }
 
 /** MSMs with fewer points run on the CPU backend unless LoadOptions.cpuBelow says otherwise. */
