@@ -94,10 +94,15 @@ export function registerSubmit(program: Command): void {
         const seen = new Map<string, string>();
         const names = new Map<string, string>();
         let unreachableSince: number | null = null;
+        // After the first read, only the ops changed since the last one (an
+        // ended graph's document is always whole).
+        let version: string | null = null;
         for (;;) {
           let g: any;
           try {
-            g = await call(`${base}/v1/graphs/${submitted.id}`, { method: 'GET' }, flags.token);
+            const since = version === null ? '' : `?since=${encodeURIComponent(version)}`;
+            g = await call(`${base}/v1/graphs/${submitted.id}${since}`, { method: 'GET' }, flags.token);
+            version = g.version;
             unreachableSince = null;
           } catch (err) {
             // An oracle restarting resumes the graph: wait for it, up to a minute, before giving up.

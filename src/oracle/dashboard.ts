@@ -45,6 +45,7 @@ const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '
 const pill = (s) => '<span class="pill s-' + esc(s) + '">' + esc(s) + '</span>';
 const names = new Map();
 let selected = null;
+let shown = null; // the selected graph as last drawn
 
 async function get(path) {
   const res = await fetch(path, { headers });
@@ -99,7 +100,14 @@ async function refresh() {
     $('graphs').innerHTML = graphs.map((g) => '<tr class="graph' + (g.id === selected ? ' selected' : '') + '" data-graph="' + esc(g.id) + '"><td>' + esc(g.id) + '</td><td>' + pill(g.status) +
       '</td><td>' + Number(g.gas).toLocaleString() + '</td><td>' + esc(g.price) + '</td><td>' + new Date(g.createdAt).toLocaleTimeString() + '</td></tr>').join('');
     if (selected) {
-      const g = await get('/v1/graphs/' + encodeURIComponent(selected));
+      // After the first read of a graph, only its ops changed since then.
+      const known = shown && shown.id === selected ? shown : null;
+      const g = await get('/v1/graphs/' + encodeURIComponent(selected) + (known ? '?since=' + encodeURIComponent(known.version) : ''));
+      if (g.changedSince && known) {
+        const changed = new Map(g.ops.map((o) => [o.id, o]));
+        g.ops = known.ops.map((o) => changed.get(o.id) || o);
+      }
+      shown = g;
       $('graph-id').textContent = g.id + (g.name ? ' (' + g.name + ')' : '');
       $('graph-status').innerHTML = pill(g.status) + (g.error ? ' <span class="muted">' + esc(g.error) + '</span>' : '');
       drawDag(g.ops);

@@ -107,8 +107,32 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
-export function graphDocument(s: Scheduler, run: GraphRun) {
+/**
+ * A graph's version, its document's `version` field and ETag: the live copy
+ * and its change count while the graph runs here, its end time once it has
+ * ended (an ended graph no longer changes).
+ */
+export function graphVersion(run: GraphRun): string {
+  return run.endedAt === null ? `${run.instance}.${run.version}` : `end.${run.endedAt}`;
+}
+
+/** The change count that `since` names, when it is an earlier version of this same live copy; else null. */
+function versionSince(run: GraphRun, since: string | null): number | null {
+  if (since === null || run.endedAt !== null || !since.startsWith(`${run.instance}.`)) return null;
+  const n = Number(since.slice(run.instance.length + 1));
+  return Number.isSafeInteger(n) && n >= 0 && n <= run.version ? n : null;
+}
+
+/**
+ * The graph as requesters read it. With `since` (an earlier `version` of
+ * this graph) only the ops changed after it are listed and `changedSince`
+ * says so; a version the oracle cannot answer from (another process, an
+ * ended graph) gets the whole document.
+ */
+export function graphDocument(s: Scheduler, run: GraphRun, since: string | null = null) {
   const { ops: _ops, ...graph } = run.graph;
+  const from = versionSince(run, since);
+  const ops = [...run.ops.values()];
   return {
     id: run.id,
     ...graph,
@@ -118,7 +142,9 @@ export function graphDocument(s: Scheduler, run: GraphRun) {
     createdAt: run.createdAt,
     endedAt: run.endedAt,
     error: run.error,
-    ops: [...run.ops.values()].map((op) => ({
+    version: graphVersion(run),
+    ...(from === null ? {} : { changedSince: since }),
+    ops: (from === null ? ops : ops.filter((op) => op.version > from)).map((op) => ({
       ...op.op,
       status: op.status,
       deviceIds: op.deviceIds,
@@ -206,7 +232,19 @@ export function createApi(ctx: ApiContext) {
       methods(['GET', 'DELETE']);
       allow(caller, REQUESTERS);
       const run = ownGraph(caller, id);
-      if (method === 'GET') return sendJson(res, 200, graphDocument(scheduler, run));
+      if (method === 'GET') {
+        const since = url.searchParams.get('since');
+        if (since !== null && !/^[\w.-]{1,64}$/.test(since))
+          throw new GalacticError('GAL_ERR_INVALID_ARGUMENT', `Expected since to be the version of an earlier read of the graph but received ${JSON.stringify(since.slice(0, 80))}`);
+        const etag = `"${graphVersion(run)}"`;
+        res.setHeader('etag', etag);
+        const known = (req.headers['if-none-match'] ?? '').split(',').map((t) => t.trim().replace(/^W\//, ''));
+        if (known.includes(etag)) {
+          res.writeHead(304);
+          return void res.end();
+        }
+        return sendJson(res, 200, graphDocument(scheduler, run, since));
+      }
       scheduler.cancelGraph(run.id);
       return sendJson(res, 202, { id: run.id, status: scheduler.graphView(run.id)!.status });
     }

@@ -125,6 +125,8 @@ export class Attempt {
 
 export class OpRun {
   status: OpStatus = 'waiting';
+  /** The graph's version at this op's last visible change (GraphRun.touch). */
+  version = 0;
   deviceIds: string[] | null = null;
   output: BlobRef[] | null = null;
   producedBy: string | null = null;
@@ -154,8 +156,19 @@ export class OpRun {
   }
 }
 
+/** This process's mark in graph versions, so a version from before a restart never matches. */
+const EPOCH = randomBytes(4).toString('hex');
+let instances = 0;
+
 export class GraphRun {
   status: GraphStatus = 'pending';
+  /**
+   * Counts the changes a graph document shows (statuses, attempts, outputs);
+   * with `instance` it lets a reader ask for the ops changed since a version.
+   */
+  version = 0;
+  /** This in-memory copy: a graph rebuilt from the store is another one. */
+  readonly instance = `${EPOCH}.${++instances}`;
   /** Ops done so far: the graph is done when this reaches ops.size. */
   doneOps = 0;
   endedAt: number | null = null;
@@ -172,6 +185,11 @@ export class GraphRun {
   ) {}
   get redundant(): boolean {
     return this.graph.mode === 'performance';
+  }
+  /** Records a visible change, of the op's state when given. */
+  touch(op?: OpRun): void {
+    this.version++;
+    if (op) op.version = this.version;
   }
   get taskMode(): TaskMode {
     return this.graph.taskMode ?? (this.graph.mode === 'performance' ? 'performance' : 'efficient');
@@ -387,6 +405,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (!a || !a.active || a.acceptedAt !== null) return;
     a.acceptedAt = this.clock.now();
     this.store.acceptAttempt(taskId, a.acceptedAt);
+    a.op.graph.touch(a.op);
     if (a.op.status === 'assigned') this.setOpStatus(a.op, 'running');
   }
 
@@ -671,6 +690,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     a.reason = reason;
     a.endedAt = now;
     this.store.endAttempt({ task_id: a.taskId, ended_at: now, outcome, reason, outputs: a.outputs, signature: a.signature, verified: a.verified, metrics: a.metrics });
+    a.op.graph.touch(a.op);
     const p = this.provers.get(a.proverId);
     if (p) {
       if (releaseSlot) p.occupied.delete(a.taskId);
@@ -761,6 +781,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   private setGraphStatus(run: GraphRun, status: GraphStatus): void {
     run.status = status;
+    run.touch();
     this.store.setGraphStatus(run.id, status, run.endedAt, run.error);
   }
 
@@ -780,6 +801,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   private persistOp(op: OpRun): void {
+    op.graph.touch(op);
     this.store.updateOp({
       graph_id: op.graph.id,
       op_id: op.op.id,

@@ -244,6 +244,60 @@ describe('requester API', () => {
     }
   });
 
+  it('answers a graph read with its version: 304 when unchanged, only the changed ops since an earlier one', async () => {
+    const o = await fx.oracle();
+    const agent = fx.client(o, { name: 'worker', behaviour: 'manual' });
+    await agent.connect();
+    const { body } = await submitGraph(o, {
+      ops: [
+        { id: 'a', name: 'zkp-singleton', outputs: ['b'] },
+        { id: 'b', name: 'zkp-singleton', inputs: ['a'], outputs: ['c'] },
+        { id: 'c', name: 'zkp-singleton', inputs: ['b'] },
+      ],
+    });
+    const read = (query = '', headers: Record<string, string> = {}) => fetch(`${o.url}/v1/graphs/${body.id}${query}`, { headers });
+    const a = (await agent.next((m) => m.type === 'assign')) as any;
+    const whole = await read();
+    const v1 = ((await whole.json()) as any).version as string;
+    expect(whole.headers.get('etag')).toBe(`"${v1}"`);
+    expect((await read('', { 'if-none-match': `W/"${v1}"` })).status).toBe(304);
+    expect((await (await read(`?since=${v1}`)).json()) as any).toMatchObject({ version: v1, changedSince: v1, ops: [] });
+
+    await agent.prove(a);
+    const b = (await agent.next((m) => m.type === 'assign')) as any;
+    const delta = (await (await read(`?since=${v1}`)).json()) as any;
+    expect(delta.changedSince).toBe(v1);
+    expect(delta.version).not.toBe(v1);
+    expect(delta.ops.map((op: any) => [op.id, op.status])).toEqual([['a', 'done'], ['b', 'assigned']]);
+    expect((await read('', { 'if-none-match': `"${v1}"` })).status).toBe(200);
+    // A reader that merges the deltas sees what a whole read shows, an accept (no status change of its own here) included.
+    const merged = new Map(((await (await read()).json()) as any).ops.map((op: any) => [op.id, op]));
+    let version = delta.version as string;
+    const follow = async () => {
+      const d = (await (await read(`?since=${version}`)).json()) as any;
+      for (const op of d.ops) merged.set(op.id, op);
+      version = d.version;
+      expect([...merged.values()]).toEqual(((await (await read()).json()) as any).ops);
+    };
+    agent.send({ type: 'accept', taskId: b.taskId });
+    await waitUntil(async () => (await getJson(o, `/v1/graphs/${body.id}`)).body.ops[1].attempts[0].accepted);
+    await follow();
+    // A version this copy of the graph never had (another process, a restart) gets the whole document.
+    const other = (await (await read(`?since=${v1.replace(/^\w+/, 'ffffffff')}`)).json()) as any;
+    expect(other.changedSince).toBeUndefined();
+    expect(other.ops).toHaveLength(3);
+    expect((await getJson(o, `/v1/graphs/${body.id}?since=${encodeURIComponent('v1; drop')}`)).body.error.code).toBe('GAL_ERR_INVALID_ARGUMENT');
+
+    // An ended graph's document is whole, whatever `since` says, and its version stays put.
+    await agent.prove(b);
+    await agent.prove((await agent.next((m) => m.type === 'assign')) as any);
+    await waitUntil(async () => (await getJson(o, `/v1/graphs/${body.id}`)).body.status === 'done');
+    const ended = (await (await read(`?since=${delta.version}`)).json()) as any;
+    expect(ended.changedSince).toBeUndefined();
+    expect(ended.ops).toHaveLength(3);
+    expect((await read('', { 'if-none-match': `"${ended.version}"` })).status).toBe(304);
+  });
+
   it('passes blob inputs to the plugin and cancels a graph on DELETE without penalty', async () => {
     const o = await fx.oracle();
     const input = Buffer.from('witness bytes');
