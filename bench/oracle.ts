@@ -1,7 +1,8 @@
 /**
  * Oracle benchmark: an in-process oracle against thousands of simulated
  * provers in a separate process over real WebSockets (bench/oracle-provers.ts).
- * Measures registration, the time to assign a large graph, failover latency
+ * Measures registration, the time to assign a large graph, the cost of
+ * following it (whole reads beside reads of what changed), failover latency
  * from a missed heartbeat to reassignment, and the oracle's CPU while every
  * prover heartbeats; plus the matcher beside a naive per-op scan, in-process.
  *
@@ -69,6 +70,26 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 20));
 }
 const deliveredMs = delivered.lastAssignAt - t0;
+
+// 1b. Following the running graph, as submit --follow and the dashboard do: a whole read, a
+// read of the ops changed since the previous read, and one that finds nothing changed (304).
+const graphUrl = `${oracle.url}/v1/graphs/${((await res.json()) as { id: string }).id}`;
+let graphBytes = 0, version = '';
+const wholeReadMs = await median(async () => {
+  const text = await (await fetch(graphUrl)).text();
+  graphBytes = Buffer.byteLength(text);
+  version = JSON.parse(text).version;
+}, 5);
+const sinceReadMs = await median(async () => {
+  version = ((await (await fetch(`${graphUrl}?since=${version}`)).json()) as { version: string }).version;
+}, 5);
+let notModified = 0;
+const unchangedReadMs = await median(async () => {
+  const r = await fetch(graphUrl, { headers: { 'if-none-match': `"${version}"` } });
+  await r.arrayBuffer();
+  if (r.status === 304) notModified++;
+  else version = r.headers.get('etag')!.slice(1, -1);
+}, 5);
 
 // 2. Heartbeat load: every prover beats every HB ms; the oracle's CPU over three intervals.
 const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -149,6 +170,9 @@ const rows = [
   [`POST a ${OPS}-op graph answered (the client shares the event loop: includes the dispatch round)`, fmt(postMs), '—', '—'],
   [`assign ${OPS} ops over ${PROVERS} provers (POST → last assign sent)`, fmt(assignMs), '≤ 1000', assignMs <= 1000 ? 'met' : 'missed'],
   ['… until the last assign reached its prover', fmt(deliveredMs), '—', '—'],
+  [`read the running graph whole (${fmt(graphBytes / 2 ** 20, 1)} MiB)`, fmt(wholeReadMs), '—', '—'],
+  ['… only the ops changed since the previous read', fmt(sinceReadMs), '—', '—'],
+  [`… nothing changed since: If-None-Match (answered 304 ${notModified} times)`, fmt(unchangedReadMs), '—', '—'],
   [`failover: offline → reassigned, median of ${latencies.length} tasks`, fmt(pct(0.5)), '≤ 100', pct(0.5) <= 100 ? 'met' : 'missed'],
   ['failover: max', fmt(latencies.at(-1)), '≤ 100', latencies.at(-1)! <= 100 ? 'met' : 'missed'],
   [`oracle CPU with ${PROVERS} provers beating every ${HB} ms (share of one core)`, `${fmt(heartbeatCpu * 100, 1)} %`, '< 100 %', heartbeatCpu < 1 ? 'met' : 'missed'],
@@ -169,6 +193,7 @@ const file = writeResult('oracle', {
   postMs,
   assignMs,
   deliveredMs,
+  graphRead: { bytes: graphBytes, wholeMs: wholeReadMs, sinceMs: sinceReadMs, unchangedMs: unchangedReadMs },
   failover: { tasks: latencies.length, medianMs: pct(0.5), p90Ms: pct(0.9), maxMs: latencies.at(-1) },
   heartbeatCpuShare: heartbeatCpu,
   eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
