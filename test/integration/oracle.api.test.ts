@@ -270,7 +270,7 @@ describe('requester API', () => {
     expect(delta.version).not.toBe(v1);
     expect(delta.ops.map((op: any) => [op.id, op.status])).toEqual([['a', 'done'], ['b', 'assigned']]);
     expect((await read('', { 'if-none-match': `"${v1}"` })).status).toBe(200);
-    // A reader that merges the deltas sees what a whole read shows, an accept (no status change of its own here) included.
+    // A reader that merges the deltas sees what a whole read shows, after an accept too.
     const merged = new Map(((await (await read()).json()) as any).ops.map((op: any) => [op.id, op]));
     let version = delta.version as string;
     const follow = async () => {
