@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { inverseMod2k, mod, modInverse } from '../../src/kernels/bigint.js';
 import { Q, R } from '../../src/kernels/index.js';
 import { rng } from '../helpers/references.js';
 
@@ -102,7 +103,7 @@ function subMod(a: bigint, b: bigint, p: bigint): bigint {
   return add(diff, p & (wrapped ? (1n << 256n) - 1n : 0n), true);  // a − b + 2^256 + p wraps back below p
 }
 function montMul(a: bigint, b: bigint, p: bigint): bigint {
-  const inv = (1n << 32n) - modInverse(p & WORD, 1n << 32n);
+  const inv = (1n << 32n) - inverseMod2k(p & WORD, 32);
   let t = Array<bigint>(9).fill(0n);
   for (const bi of words(b)) {
     const regs = new Map<string, bigint>();
@@ -119,16 +120,6 @@ function montMul(a: bigint, b: bigint, p: bigint): bigint {
   expect(x < 2n * p).toBe(true);
   return reduced(x, p);
 }
-function modInverse(a: bigint, m: bigint): bigint {
-  let [r0, r1, s0, s1] = [a, m, 1n, 0n];
-  while (r1) {
-    const q = r0 / r1;
-    [r0, r1, s0, s1] = [r1, r0 - q * r1, s1, s0 - q * s1];
-  }
-  return ((s0 % m) + m) % m;
-}
-const mod = (x: bigint, p: bigint) => ((x % p) + p) % p;
-
 describe('the GPU field arithmetic (PTX, interpreted)', () => {
   const r = rng(31);
   for (const [name, p] of [['Fq', Q], ['Fr', R]] as const) {
@@ -155,7 +146,7 @@ describe('the GPU field arithmetic (PTX, interpreted)', () => {
     bind(9, words(R - 1n), regs);
     regs.set('%17', WORD);
     bind(18, words(R), regs);
-    regs.set('%26', (1n << 32n) - modInverse(R & WORD, 1n << 32n));
+    regs.set('%26', (1n << 32n) - inverseMod2k(R & WORD, 32));
     const good = new Map(regs);
     execute(step, good);
     execute(broken, regs);
