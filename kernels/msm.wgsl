@@ -1,18 +1,28 @@
-// Pippenger MSM over BN254 G1 (Σ s_i·P_i), one chunk of points per run.
+// Pippenger MSM over BN254 G1 (Σ s_i·P_i), a chunk of points per run.
 //
-// Passes, in one command buffer:
+// Passes, one command buffer a chunk:
 //   prepare_points   range and curve checks, coordinates into Montgomery form
 //   count_digits     scalar range check, signed window digits, bucket sizes
 //   scan_buckets     per window: exclusive prefix sums → bucket starts
 //   scatter          (point index, sign) into its bucket's slot: a CSR transpose
-//   bucket_sum       one invocation per bucket: Σ ±P in XYZZ
+//   bucket_sum       one invocation per run of buckets: Σ ±P in XYZZ, added
+//                    to the earlier chunks' sum of each bucket
+// and after the last chunk only:
 //   reduce_groups    running sums over a group of buckets
 //   combine_windows  the groups' sums weighted into the window's sum
 // The host reads the window sums and does the Horner combination.
 //
 // Digits are signed: each window's c bits plus the carry from the window
 // below, taken as v − 2^c with a carry out when v > 2^(c−1), so a window
-// needs only 2^(c−1) buckets (digit d > 0 → bucket d − 1, sign in bit 31).
+// needs only 2^(c−1) buckets (digit d > 0 → bucket d − 1).
+//
+// A bucket list entry: the point's index in the chunk (bits 0–21; a chunk
+// holds at most 2^22 points), its bucket's place in its run of bucket_run
+// buckets (bits 22–30; runs of at most 512), and the digit's sign (bit 31).
+const ENTRY_POINT_MASK = 0x3fffffu;
+const ENTRY_RUN_SHIFT = 22u;
+const ENTRY_RUN_MASK = 0x1ffu;
+const ENTRY_NEGATIVE = 0x80000000u;
 
 struct Params {
   n: u32,            // points in this chunk
@@ -22,7 +32,8 @@ struct Params {
   groups: u32,       // bucket groups per window in the reduction
   group_size: u32,   // buckets / groups
   base: u32,         // index of this chunk's first point, for error reports
-  _pad: u32,
+  accumulate: u32,   // 1: the bucket sums hold earlier chunks' sums, add to them
+  bucket_run: u32,   // neighbouring buckets one bucket_sum invocation sums, a power of two
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -184,26 +195,53 @@ fn scatter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     let d = signed_digit(s, w, &carry);
     if (d.magnitude != 0u) {
       let slot = atomicAdd(&cursor[w * params.buckets + d.magnitude - 1u], 1u);
-      list[w * params.n + slot] = i | select(0u, 0x80000000u, d.negative);
+      let bucket = d.magnitude - 1u;
+      list[w * params.n + slot] = i | ((bucket & (params.bucket_run - 1u)) << ENTRY_RUN_SHIFT) | select(0u, ENTRY_NEGATIVE, d.negative);
     }
   }
 }
 
+// A bucket's sum to start from: what earlier chunks left, or infinity.
+fn initial_sum(index: u32) -> Xyzz {
+  if (params.accumulate != 0u) { return load_sum(index); }
+  return xyzz_inf();
+}
+
+// One invocation per run of `bucket_run` neighbouring buckets of a window,
+// their entries (contiguous) walked in one loop: every lane of a SIMD group
+// then adds about as many points, where one bucket a lane leaves lanes idle
+// while the fullest bucket of the group finishes. An entry names its bucket
+// within the run, so the walk needs no inner loop over empty buckets:
+// llvmpipe counts nested loops' iterations together against its limit, and
+// with such an inner loop a run of 33,598 entries lost its last ones, where
+// a single loop goes to the 65,535 a chunk can hold. Empty buckets keep what
+// they hold: infinity from the first chunk's clear, or earlier chunks' sums.
 @compute @workgroup_size(WG)
 fn bucket_sum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let index = linear_id(gid, nwg);
-  if (index >= params.windows * params.buckets) { return; }
-  let w = index / params.buckets;
-  let begin = starts[index];
-  let end = atomicLoad(&cursor[index]);
-  var acc = xyzz_inf();
-  for (var k = begin; k < end; k++) {
+  let t = linear_id(gid, nwg);
+  let runs = (params.buckets + params.bucket_run - 1u) / params.bucket_run;
+  if (t >= params.windows * runs) { return; }
+  let w = t / runs;
+  let first = w * params.buckets + (t % runs) * params.bucket_run;
+  let last = min(first + params.bucket_run, (w + 1u) * params.buckets) - 1u;
+  let lo = starts[first];
+  let hi = atomicLoad(&cursor[last]);  // scatter leaves each cursor at its bucket's end
+  if (lo == hi) { return; }
+  var b = first + ((list[w * params.n + lo] >> ENTRY_RUN_SHIFT) & ENTRY_RUN_MASK);
+  var acc = initial_sum(b);
+  for (var k = lo; k < hi; k++) {
     let entry = list[w * params.n + k];
-    var p = load_point(entry & 0x7fffffffu);
-    if ((entry & 0x80000000u) != 0u) { p.y = fq_neg(p.y); }
+    let bucket = first + ((entry >> ENTRY_RUN_SHIFT) & ENTRY_RUN_MASK);
+    if (bucket != b) {
+      store_sum(b, acc);
+      b = bucket;
+      acc = initial_sum(b);
+    }
+    var p = load_point(entry & ENTRY_POINT_MASK);
+    if ((entry & ENTRY_NEGATIVE) != 0u) { p.y = fq_neg(p.y); }
     acc = xyzz_add_affine(acc, p);
   }
-  store_sum(index, acc);
+  store_sum(b, acc);
 }
 
 // Both reductions below run every addition through one xyzz_add call site

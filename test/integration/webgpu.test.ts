@@ -68,7 +68,20 @@ describe.skipIf(!webgpu.available)(`webgpu backend as a device${webgpu.available
     const base = randomPoints(1_000, 46).map(toAffine);
     const pts = encodePoints(Array.from({ length: n }, (_, i) => base[i % base.length]!));
     const sc = fields(n, 47);
-    expect(Buffer.from(await g.msm(pts, sc)).equals(Buffer.from(await (await cpu()).msm(pts, sc)))).toBe(true);
+    const c = await cpu();
+    expect(Buffer.from(await g.msm(pts, sc)).equals(Buffer.from(await c.msm(pts, sc)))).toBe(true);
+    // Equal scalars: every chunk adds to the same bucket of each window.
+    // Scalars 1 and 2: all of a chunk's points in two neighbouring buckets,
+    // which one invocation sums in one loop.
+    for (const skewed of [() => 0xabcdef0123456789n, (i: number) => BigInt(1 + (i % 2))]) {
+      const sc = encodeFields(Array.from({ length: n }, (_, i) => skewed(i)));
+      expect(Buffer.from(await g.msm(pts, sc)).equals(Buffer.from(await c.msm(pts, sc)))).toBe(true);
+    }
+    // Failures in a later chunk name the global index.
+    const bad = sc.slice();
+    bad.fill(0xff, 32 * (n - 7), 32 * (n - 6));
+    const err = await g.msm(pts, bad).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'GAL_ERR_FIELD_RANGE', message: expect.stringContaining(`scalar ${n - 7} `) });
   }, 300_000);
 
   it('a device lost during a call fails that call with GAL_ERR_DEVICE_LOST; the next call gets a new device', async () => {

@@ -202,17 +202,19 @@ export class GpuContext {
   /**
    * Runs the encoded work and reads back the listed byte ranges, in one
    * submission. Validation and out-of-memory errors surface as GalacticErrors.
+   * With nothing to read it returns once the work is queued: later
+   * submissions run after it.
    */
   async run(encode: (encoder: GPUCommandEncoder) => void, reads: { buffer: GPUBuffer; offset: number; size: number }[]): Promise<Uint8Array[]> {
     const total = reads.reduce((s, r) => s + align4(r.size), 0);
-    const readback = this.buffer('readback', Math.max(total, 16), this.usage.mapRead | this.usage.copyDst);
+    const readback = total ? this.buffer('readback', Math.max(total, 16), this.usage.mapRead | this.usage.copyDst) : null;
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder();
     encode(encoder);
     let at = 0;
     for (const r of reads) {
-      encoder.copyBufferToBuffer(r.buffer, r.offset, readback, at, align4(r.size));
+      encoder.copyBufferToBuffer(r.buffer, r.offset, readback!, at, align4(r.size));
       at += align4(r.size);
     }
     this.device.queue.submit([encoder.finish()]);
@@ -220,6 +222,7 @@ export class GpuContext {
     const memory = await this.device.popErrorScope();
     if (memory) throw new GalacticError('GAL_ERR_OUT_OF_MEMORY', `WebGPU device out of memory: ${memory.message}`);
     if (validation) throw new GalacticError('GAL_ERR_NATIVE', `WebGPU rejected the kernel's commands: ${validation.message}`);
+    if (!readback) return [];
     await readback.mapAsync(this.usage.mapModeRead, 0, align4(total));
     try {
       const mapped = new Uint8Array(readback.getMappedRange(0, align4(total)));
