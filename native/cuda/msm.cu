@@ -268,7 +268,6 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
                                                                      keys_in, vals_in, bad + 2);
       CUDA_OK(cudaGetLastError());
       CUDA_OK(cudaEventRecord(ev.e[2 + slot], ctx.compute));
-      if (k + 2 < chunks) stage(k + 2);  // the host fills staging while the device sorts and sums
 
       CUDA_OK(cudaEventRecord(phase.sort, ctx.compute));
       size_t bytes = temp_bytes;
@@ -303,6 +302,9 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
         CUDA_OK(cudaGetLastError());
       }
       CUDA_OK(cudaEventRecord(phase.summed, ctx.compute));
+      // The host fills staging for chunk k+2 while the device sums this
+      // chunk's buckets: queued before the copy, the sums keep the GPU busy.
+      if (k + 2 < chunks) stage(k + 2);
     }
 
     // Each window's Σ (b+1)·B_b, in levels of 32 items (msm_steps.h).
