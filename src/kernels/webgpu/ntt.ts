@@ -32,9 +32,9 @@ function powerTables(g: bigint, count: number): { split: number; lo: Uint8Array;
   return { split, lo: table(g, 2 ** split), hi: table(modPow(g, 1n << BigInt(split), R), Math.ceil(count / 2 ** split)) };
 }
 
-function params(n: number, stride: number, split: number, flags: number, scale: bigint): ArrayBuffer {
+function params(n: number, stride: number, split: number, scale: bigint): ArrayBuffer {
   const p = new Uint32Array(PARAM_BYTES / 4);
-  p.set([n, stride, split, flags, 0, 0, 0, 0]);
+  p.set([n, stride, split, 0, 0, 0, 0, 0]);
   p.set(words(scale), 8);
   return p.buffer;
 }
@@ -51,7 +51,7 @@ function twiddles(ctx: GpuContext, encoder: GPUCommandEncoder, log: number, inve
   const table = ctx.device.createBuffer({ size: Math.max(32, 16 * n), usage: ctx.usage.storage });
   const { split, lo, hi } = powerTables(rootOfUnity(log, inverse), n / 2);
   const pipeline = ctx.pipeline('ntt', 'make_twiddles', BINDINGS);
-  const [uniform] = ctx.uniforms('ntt.twiddle-params', [params(n, 0, split, 0, 0n)]);
+  const [uniform] = ctx.uniforms('ntt.twiddle-params', [params(n, 0, split, 0n)]);
   const scratch = ctx.storage('ntt.twiddle-scratch', 32);
   const group = ctx.bindGroup(pipeline, [uniform!, scratch, table, ctx.storage('ntt.twiddle-none', 32), ctx.upload('ntt.twiddle-lo', lo), ctx.upload('ntt.twiddle-hi', hi), status]);
   const pass = encoder.beginComputePass();
@@ -86,11 +86,14 @@ export async function webgpuNtt(ctx: GpuContext, values: Uint8Array, n: number, 
   const lo = coset ? ctx.upload('ntt.coset-lo', coset.lo) : ctx.storage('ntt.coset-lo', 32);
   const hi = coset ? ctx.upload('ntt.coset-hi', coset.hi) : ctx.storage('ntt.coset-hi', 32);
   const scale = inverse ? modInverse(BigInt(n), R) : 1n;
-  const slots = [params(n, 0, split, coset && !inverse ? 1 : 0, 0n)];
-  for (let k = 0; k < log; k++) slots.push(params(n, 2 ** k, split, 0, 0n));
-  slots.push(params(n, 0, split, coset && inverse ? 1 : 0, scale));
+  // Stages of strides 1, 2, 4 … n/2: two at a time, the last alone when log n is odd.
+  const passes: { stride: number; radix: 2 | 4 }[] = [];
+  for (let k = 0; k < log; k += 2) passes.push({ stride: 2 ** k, radix: k + 1 < log ? 4 : 2 });
+  const slots = [params(n, 0, split, 0n)];
+  for (const { stride } of passes) slots.push(params(n, stride, split, 0n));
+  slots.push(params(n, 0, split, scale));
   const status = ctx.status();
-  const out = log % 2 === 0 ? a : b;
+  const out = passes.length % 2 === 0 ? a : b;
   const [result, failed] = await ctx.run(
     (encoder) => {
       const table = log > 0 ? twiddles(ctx, encoder, log, inverse, status) : ctx.storage('ntt.twiddle-none', 32);
@@ -98,16 +101,16 @@ export async function webgpuNtt(ctx: GpuContext, values: Uint8Array, n: number, 
       const group = (slot: number, src: GPUBuffer, dst: GPUBuffer) =>
         ctx.bindGroup(ctx.pipeline('ntt', 'enter', BINDINGS), [uniforms[slot]!, src, dst, table, lo, hi, status]);
       const pass = encoder.beginComputePass();
-      pass.setPipeline(ctx.pipeline('ntt', 'enter', BINDINGS));
+      pass.setPipeline(ctx.pipeline('ntt', coset && !inverse ? 'enter_coset' : 'enter', BINDINGS));
       pass.setBindGroup(0, group(0, a, b));
       ctx.dispatch(pass, n);
-      pass.setPipeline(ctx.pipeline('ntt', 'stage', BINDINGS));
-      for (let k = 0; k < log; k++) {
+      passes.forEach(({ radix }, k) => {
+        pass.setPipeline(ctx.pipeline('ntt', radix === 4 ? 'stage4' : 'stage', BINDINGS));
         pass.setBindGroup(0, k % 2 === 0 ? group(1 + k, a, b) : group(1 + k, b, a));
-        ctx.dispatch(pass, n / 2);
-      }
-      pass.setPipeline(ctx.pipeline('ntt', 'leave', BINDINGS));
-      pass.setBindGroup(0, group(1 + log, out, out === a ? b : a));
+        ctx.dispatch(pass, n / radix);
+      });
+      pass.setPipeline(ctx.pipeline('ntt', coset && inverse ? 'leave_coset' : 'leave', BINDINGS));
+      pass.setBindGroup(0, group(1 + passes.length, out, out === a ? b : a));
       ctx.dispatch(pass, n);
       pass.end();
     },
