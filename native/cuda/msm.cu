@@ -187,8 +187,8 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     const size_t per_point = 2 * in_unit + (own_points ? 64 : 0) + windows * (8 + 8 + 8 + 3);
     // A bucket: its running sum, start, end, segment count and first
     // segment, one partial segment (bucket index and sum), and its share of
-    // the window reduction's four level buffers (1/32 of the buckets each).
-    const size_t fixed = (size_t)buckets * (128 + 16 + 132 + 4 * 128 / 32);
+    // the window reduction's four level buffers (a quarter of the buckets each).
+    const size_t fixed = (size_t)buckets * (128 + 16 + 132 + 4 * 128 / 4);
     size_t chunk = std::min(n, kMaxChunk);
     while (chunk > 65536 && fixed + chunk * per_point > free / 10 * 8) chunk /= 2;
     const size_t chunks = (n + chunk - 1) / chunk, cm_max = windows * chunk;
@@ -307,8 +307,8 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
       if (k + 2 < chunks) stage(k + 2);
     }
 
-    // Each window's Σ (b+1)·B_b, in levels of 32 items (msm_steps.h).
-    const size_t level_max = std::max<size_t>(windows, (size_t)windows * per_window / 32);
+    // Each window's Σ (b+1)·B_b, level by level (msm_steps.h); the first level's output is the largest.
+    const size_t level_max = std::max<size_t>(windows, (size_t)windows * per_window / gpu::msm_level_width(per_window));
     Point *level_t[2] = {ctx.buffer("msm.level_t0").as<Point>(level_max, "window reduction"),
                          ctx.buffer("msm.level_t1").as<Point>(level_max, "window reduction")};
     Point *level_r[2] = {ctx.buffer("msm.level_r0").as<Point>(level_max, "window reduction"),
@@ -317,7 +317,7 @@ Status msm_g1(int device, const uint8_t *points, const ResidentPoints *resident,
     u32 items = per_window;
     unsigned log_span = 0;
     for (int side = 0; items > 1; side ^= 1) {
-      const u32 L = std::min<u32>(32, items), groups = items / L, all = windows * groups;
+      const u32 L = gpu::msm_level_width(items), groups = items / L, all = windows * groups;
       group_level_kernel<<<blocks(all, 64), 64, 0, ctx.compute>>>(T, R, items, L, log_span, all, level_t[side], level_r[side]);
       CUDA_OK(cudaGetLastError());
       T = level_t[side], R = level_r[side];

@@ -75,7 +75,7 @@ static int msm(const char *points_path, const char *scalars_path, unsigned c, co
   unsigned log_span = 0;
   bool first = true;
   while (items > 1) {
-    const u32 L = std::min<u32>(32, items), groups = items / L;
+    const u32 L = msm_level_width(items), groups = items / L;
     T2.assign(windows * groups, Point::inf());
     R2.assign(windows * groups, Point::inf());
     for (u32 idx = 0; idx < windows * groups; ++idx)
