@@ -1,12 +1,13 @@
 /**
  * Every entry point of the cuda backend against the cpu backend, in one
  * process and in seconds: MSM (sizes 1 to 2^18 + 1 and a chunked 2^22 + 3,
- * every window width, skewed scalars, infinity, resident points), NTT (2^0 to 2^22, inverse,
- * coset), Poseidon (arities 1–16) and Merkle roots, then bad input and a
- * call after each refusal and after release(). One line per case; it never
- * stops at the first failure and exits 1 if any failed. `--small` keeps the
- * sizes small enough for compute-sanitizer, `--ntt` runs the NTT cases only
- * (racecheck's target: the one kernel that shares memory between threads).
+ * every window width, skewed scalars, infinity, resident points), NTT (2^0
+ * to 2^22, inverse, coset), Poseidon (arities 1–16) and Merkle roots, then
+ * bad input and a call after each refusal and after release(). One line per
+ * case; it never stops at the first failure and exits 1 if any failed.
+ * `--small` keeps the sizes small enough for compute-sanitizer, `--ntt` runs
+ * the NTT cases only (racecheck's target: the one kernel that shares memory
+ * between threads).
  *
  *   npm run check:gpu [-- --small] [--ntt]
  *   compute-sanitizer --tool memcheck node --import tsx test/gpu-check.ts --small

@@ -74,10 +74,10 @@ export async function webgpuMsm(ctx: GpuContext, points: Uint8Array, scalars: Ui
   const chunk = Math.max(1, Math.min(n, Math.floor(ctx.maxBinding / POINT_BYTES), Math.floor(ctx.maxBinding / (4 * s.windows)), MAX_CHUNK, loopLimit));
   // One status buffer for the call: each check keeps its lowest failing index over all chunks.
   const statusBuffer = ctx.status();
-  const run = (lo: number, hi: number) => runChunk(ctx, points.subarray(64 * lo, 64 * hi), scalars.subarray(32 * lo, 32 * hi), lo, hi === n, statusBuffer, s);
+  const chunkOf = (lo: number, hi: number) => runChunk(ctx, points.subarray(64 * lo, 64 * hi), scalars.subarray(32 * lo, 32 * hi), lo, hi === n, statusBuffer, s);
   let lo = 0;
-  for (; lo + chunk < n; lo += chunk) await run(lo, lo + chunk);
-  const { sums, status: failures } = (await run(lo, n))!;
+  for (; lo + chunk < n; lo += chunk) await chunkOf(lo, lo + chunk);
+  const { sums, status: failures } = (await chunkOf(lo, n))!;
   // The same order of checks, and lowest index, as the CPU backend.
   if (failures[0] !== NONE) throw new GalacticError('GAL_ERR_FIELD_RANGE', `Expected scalar ${failures[0]} to be below r but received a larger value`);
   if (failures[1] !== NONE) throw new GalacticError('GAL_ERR_FIELD_RANGE', `Expected point ${failures[1]} coordinates below q but received a larger value`);
