@@ -141,7 +141,7 @@ GAL_HD inline void msm_group_level(const Point *T, const Point *R, u32 items, u3
 // additions: with 32 a level, 2^15 buckets took three levels of about 63,
 // 100 and 105 additions, the last two on 512 and 16 threads (5.1 ms of an
 // H200's 14.3 at 2^20, and 1.65 ms even at 2^10). With four: eight levels
-// of 7 to 24.
+// of 7 to 23.
 GAL_HD inline u32 msm_level_width(u32 items) { return items < 4 ? items : 4; }
 
 // The MSM from the window sums (T_w + R_w, R null when no level ran):
