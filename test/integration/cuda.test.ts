@@ -85,6 +85,8 @@ describe('the CUDA module', () => {
 });
 
 if (!runtime.available) console.warn(`skipping the CUDA GPU suite: ${runtime.reason}`);
+// Time limits a few times what each test needs on a GPU machine, and well
+// inside a session on one: a call that hangs fails its own test, by name.
 describe.skipIf(!runtime.available)(`the CUDA backend on a GPU${runtime.available ? '' : ` (skipped: ${runtime.reason})`}`, () => {
   const r = rng(21);
   // Large inputs cheaply: 1024 distinct points, repeated.
@@ -114,7 +116,7 @@ describe.skipIf(!runtime.available)(`the CUDA backend on a GPU${runtime.availabl
     const bad = p.slice();
     bad[64 * 77 + 5] ^= 1;  // point 77 off the curve
     await rejectsWith(k.uploadPoints(bad), 'GAL_ERR_NOT_ON_CURVE', /point 77/);
-  }, 120_000);
+  }, 60_000);
 
   it('chunks an MSM larger than one chunk (2^22 + 3 points) and agrees with cpu', async () => {
     const k = await kernelsFor('cuda');
@@ -128,7 +130,7 @@ describe.skipIf(!runtime.available)(`the CUDA backend on a GPU${runtime.availabl
       expect(await k.msm(bases, s)).toEqual(await cpu.msm(p, s));
       await bases.release();
     }
-  }, 600_000);
+  }, 180_000);
 
   it('sums skewed scalars at scale: all equal, mostly zero, two values', async () => {
     const k = await kernelsFor('cuda');
@@ -140,7 +142,7 @@ describe.skipIf(!runtime.available)(`the CUDA backend on a GPU${runtime.availabl
       const s = encodeFields(Array.from({ length: n }, (_, i) => make(i)));
       expect(await k.msm(p, s)).toEqual(await cpu.msm(p, s));
     }
-  }, 300_000);
+  }, 120_000);
 
   it('runs NTTs past one shared-memory pass and Merkle roots of 2^16 leaves', async () => {
     const k = await kernelsFor('cuda');
@@ -156,5 +158,5 @@ describe.skipIf(!runtime.available)(`the CUDA backend on a GPU${runtime.availabl
     const v = encodeFields(Array.from({ length: 2 ** 12 }, () => r.field()));
     expect(await k.ntt(v, { coset: true })).toEqual(await cpu.ntt(v, { coset: true }));
     expect(await k.poseidonMerkleRoot(leaves)).toEqual(await cpu.poseidonMerkleRoot(leaves));
-  }, 300_000);
+  }, 120_000);
 });
