@@ -9,6 +9,7 @@ import { GalacticError } from '../../src/errors.js';
 import { cudaRuntime, encodeFields, encodePoints, listBackends, loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { currentDevice, type WebGpuKernels } from '../../src/kernels/webgpu.js';
 import { kernelsFor } from '../helpers/backends.js';
+import { expectSameBytes } from '../helpers/bytes.js';
 import { randomPoints, rng, toAffine } from '../helpers/references.js';
 
 const webgpu = (await listBackends()).find((b) => b.name === 'webgpu')!;
@@ -48,7 +49,7 @@ describe.skipIf(!webgpu.available)(`webgpu backend as a device${webgpu.available
   it('agrees with the cpu backend on random inputs', async () => {
     const g = await kernelsFor('webgpu');
     const c = await cpu();
-    const same = async (call: (k: Kernels) => Promise<Uint8Array>) => expect(Buffer.from(await call(g)).equals(Buffer.from(await call(c)))).toBe(true);
+    const same = async (call: (k: Kernels) => Promise<Uint8Array>) => expectSameBytes(await call(g), await call(c));
     const n = 3000;
     const pts = encodePoints(randomPoints(n, 41).map(toAffine));
     const sc = fields(n, 42);
@@ -69,13 +70,13 @@ describe.skipIf(!webgpu.available)(`webgpu backend as a device${webgpu.available
     const pts = encodePoints(Array.from({ length: n }, (_, i) => base[i % base.length]!));
     const sc = fields(n, 47);
     const c = await cpu();
-    expect(Buffer.from(await g.msm(pts, sc)).equals(Buffer.from(await c.msm(pts, sc)))).toBe(true);
+    expectSameBytes(await g.msm(pts, sc), await c.msm(pts, sc));
     // Equal scalars: every chunk adds to the same bucket of each window.
     // Scalars 1 and 2: all of a chunk's points in two neighbouring buckets,
     // which one invocation sums in one loop.
     for (const skewed of [() => 0xabcdef0123456789n, (i: number) => BigInt(1 + (i % 2))]) {
       const sc = encodeFields(Array.from({ length: n }, (_, i) => skewed(i)));
-      expect(Buffer.from(await g.msm(pts, sc)).equals(Buffer.from(await c.msm(pts, sc)))).toBe(true);
+      expectSameBytes(await g.msm(pts, sc), await c.msm(pts, sc));
     }
     // Failures in a later chunk name the global index.
     const bad = sc.slice();
@@ -96,6 +97,6 @@ describe.skipIf(!webgpu.available)(`webgpu backend as a device${webgpu.available
     expect((err as GalacticError).message).toMatch(/lost/);
     const again = await own.ntt(values);
     expect(currentDevice(own)).not.toBe(first);
-    expect(Buffer.from(again).equals(Buffer.from(await (await cpu()).ntt(values)))).toBe(true);
+    expectSameBytes(again, await (await cpu()).ntt(values));
   });
 });
