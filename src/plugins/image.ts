@@ -89,10 +89,10 @@ export async function buildPluginImage(recipe: ImageRecipe, outDir: string): Pro
     mkdirSync(join(rootfs, 'tmp'), { recursive: true });
     writeFileSync(join(staging, 'package.json'), JSON.stringify({ name: `galactic-plugin-${recipe.name}`, version: recipe.version, type: 'module', private: true }));
     put(join(staging, 'package.json'), `${APP}/package.json`);
-    for (const path of ['dist', 'proto', recipe.entry, ...(recipe.files ?? [])]) put(join(PACKAGE_ROOT, path), `${APP}/${path}`);
+    for (const path of ['dist', recipe.entry, ...(recipe.files ?? [])]) put(join(PACKAGE_ROOT, path), `${APP}/${path}`);
     const addon = join(PACKAGE_ROOT, 'build/Release/galactic_cpu.node');
     if (existsSync(addon)) put(addon, `${APP}/build/Release/galactic_cpu.node`);
-    for (const dir of dependencyClosure(['@grpc/grpc-js', '@grpc/proto-loader', ...(recipe.dependencies ?? [])]))
+    for (const dir of dependencyClosure(['@grpc/grpc-js', ...(recipe.dependencies ?? [])]))
       put(dir, `${APP}/${relative(PACKAGE_ROOT, dir)}`);
 
     const image = join(staging, 'image');
