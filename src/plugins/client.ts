@@ -23,9 +23,11 @@ export class PluginClient {
     this.raw = new Ctor(`unix:${socketPath}`, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
-      // Reconnect fast while a fresh plugin is still binding its socket.
-      'grpc.initial_reconnect_backoff_ms': 20,
-      'grpc.max_reconnect_backoff_ms': 200,
+      // Reconnect fast while a fresh plugin is still binding its socket: with
+      // backoff growing to 200 ms, the host saw a plugin that listened 65 ms
+      // after its start only at 110–135 ms (at 82–88 ms with these).
+      'grpc.initial_reconnect_backoff_ms': 5,
+      'grpc.max_reconnect_backoff_ms': 10,
     }) as unknown as RawClient;
   }
 
@@ -61,7 +63,7 @@ export class PluginClient {
       } catch (err) {
         last = (err as Error).message;
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error(exited ? 'the plugin exited before it was ready' : `the plugin was not ready within ${timeoutMs} ms (${last})`);
   }
