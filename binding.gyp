@@ -7,6 +7,7 @@
         "native/cpu/msm.cpp",
         "native/cpu/msm_g2.cpp",
         "native/cpu/ntt.cpp",
+        "native/cpu/pairing.cpp",
         "native/cpu/poseidon.cpp",
         "native/cpu/montgomery.cpp",
         "native/cpu/arithmetic.cpp",

@@ -45,6 +45,20 @@ Napi::Value MsmG2(const Napi::CallbackInfo &info) {
   });
 }
 
+// pairing(g1, g2) → Promise<Buffer(384)>: Π e(g1[i], g2[i]) in Fq12
+Napi::Value Pairing(const Napi::CallbackInfo &info) {
+  return run(info, [&] {
+    auto g1 = bytes_arg(info, 0, "g1", 64);
+    auto g2 = bytes_arg(info, 1, "g2", 128);
+    size_t k = g1.ElementLength() / 64;
+    if (g2.ElementLength() / 128 != k) throw BadArgument{"Expected as many G2 points as G1 points"};
+    const uint8_t *a = g1.Data(), *b = g2.Data();
+    return new KernelWorker(info.Env(), "galactic:pairing", {g1, g2}, 384, [=](uint8_t *out) {
+      return gal::cpu::pairing_product(a, b, k, out);
+    });
+  });
+}
+
 // ntt(values, inverse, cosetShift | null, threads) → Promise<Buffer>
 Napi::Value Ntt(const Napi::CallbackInfo &info) {
   return run(info, [&] {
@@ -203,6 +217,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("msm", Napi::Function::New(env, Msm));
   exports.Set("msmG2", Napi::Function::New(env, MsmG2));
   exports.Set("ntt", Napi::Function::New(env, Ntt));
+  exports.Set("pairing", Napi::Function::New(env, Pairing));
   exports.Set("poseidon", Napi::Function::New(env, Poseidon));
   exports.Set("poseidonMerkleRoot", Napi::Function::New(env, PoseidonMerkleRoot));
   exports.Set("montgomery", Napi::Function::New(env, Montgomery));

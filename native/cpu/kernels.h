@@ -34,6 +34,13 @@ Status msm_g1(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned 
 // the twist, not to be in the r-torsion subgroup.
 Status msm_g2(const uint8_t *points, const uint8_t *scalars, size_t n, unsigned threads, uint8_t *out);
 
+// Π e(g1[i], g2[i]) for the optimal ate pairing, k pairs (g1: k × 64 bytes,
+// g2: k × 128, as for the MSMs; infinity = zeros). out: the Fq12 result, 384
+// bytes: twelve 32-byte coefficients, c0.c0.c0, c0.c0.c1, c0.c1.c0, …,
+// c1.c2.c1 (Fq12 = Fq6[w]/(w² − v), Fq6 = Fq2[v]/(v³ − (9 + u))). G2 points
+// are checked to lie in the order-r subgroup.
+Status pairing_product(const uint8_t *g1, const uint8_t *g2, size_t k, uint8_t *out);
+
 // Number-theoretic transform over BN254 Fr, natural order in and out, the
 // roots ffjavascript uses. n must be a power of two ≤ 2^28. When coset_shift
 // is non-null the transform is evaluated on the coset shift·H: forward

@@ -84,5 +84,6 @@ export type { BackendChoice, BackendName, CallOptions, FieldName, Kernels, LoadO
 export * from './encoding.js';
 export { fromMontgomery, toMontgomery } from './montgomery.js';
 export { SPARSE_RECORD_BYTES, mulSubFr, sparseMulFr } from './arithmetic.js';
+export { G2_POINT_BYTES, GT_BYTES, MAX_PAIRS, inverseInGt, pairingProduct } from './pairing.js';
 export { COSET_GENERATOR } from './validate.js';
 export { cudaRuntime, isCudaKernels, type CudaDevice, type CudaKernels, type ResidentPoints } from './cuda.js';

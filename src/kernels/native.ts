@@ -14,6 +14,7 @@ export interface CpuAddon {
   msm(points: Uint8Array, scalars: Uint8Array, threads: number, windowBits: number): Promise<Uint8Array>;
   msmG2(points: Uint8Array, scalars: Uint8Array, threads: number): Promise<Uint8Array>;
   ntt(values: Uint8Array, inverse: boolean, cosetShift: Uint8Array | null, threads: number): Promise<Uint8Array>;
+  pairing(g1: Uint8Array, g2: Uint8Array): Promise<Uint8Array>;
   poseidon(inputs: Uint8Array, arity: number, threads: number): Promise<Uint8Array>;
   poseidonMerkleRoot(leaves: Uint8Array, threads: number): Promise<Uint8Array>;
   montgomery(field: 'q' | 'r', toMontgomery: boolean, values: Uint8Array, threads: number): Promise<Uint8Array>;
