@@ -42,7 +42,7 @@ async function aggregate(ctx) {
   if (!vkeyInput) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input named "vkey" (the segments\' verification key)');
   let key;
   try {
-    key = prepareKey(JSON.parse(bytesOf(vkeyInput).toString('utf8')));
+    key = await prepareKey(JSON.parse(bytesOf(vkeyInput).toString('utf8')));
   } catch (err) {
     throw new PluginError('GAL_ERR_INVALID_INPUT', err.message);
   }
@@ -61,7 +61,7 @@ async function aggregate(ctx) {
       throw new PluginError('GAL_ERR_INVALID_INPUT', `${input.name} is not JSON`);
     }
   }
-  const problem = checkSegments(key, segments);
+  const problem = await checkSegments(key, segments);
   if (problem) throw new PluginError('GAL_ERR_INVALID_INPUT', problem);
   ctx.progress(0.8);
   const bundle = {
@@ -114,7 +114,7 @@ await servePlugin({
     // does not satisfy the circuit is the requester's input, and is said to be so.
     let verifies;
     try {
-      verifies = prover.verifies({ proof, publicSignals });
+      verifies = await prover.verifies({ proof, publicSignals });
     } catch (err) {
       throw new PluginError('GAL_ERR_INVALID_INPUT', `the proving key holds no usable verification key (${err.message})`);
     }

@@ -50,8 +50,8 @@ describe('Groth16 prover on our kernels', () => {
     const prover = await Groth16Prover.load(readFileSync(fx.zkey), await loadKernels({ backend: 'cpu' }));
     expect(prover.verificationKey).toEqual(JSON.parse(JSON.stringify(fx.vkey, (k, v) => (k === 'vk_alphabeta_12' ? undefined : v))));
     const witness = readWtns(readFileSync(fx.wtns)).values;
-    expect(prover.verifies(await prover.prove(witness))).toBe(true);
-    expect(prover.verifies(await prover.prove(unsatisfying(witness)))).toBe(false);
+    expect(await prover.verifies(await prover.prove(witness))).toBe(true);
+    expect(await prover.verifies(await prover.prove(unsatisfying(witness)))).toBe(false);
   });
 
   it('names a witness value not below r, and a witness of the wrong length', async () => {

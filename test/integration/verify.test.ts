@@ -6,6 +6,8 @@ import { loadKernels } from '../../src/kernels/index.js';
 import type { Oracle } from '../../src/oracle/index.js';
 import { readWtns } from '../../src/plugins/groth16/files.js';
 import { Groth16Prover } from '../../src/plugins/groth16/prover.js';
+import { bn254 } from '@noble/curves/bn254.js';
+import { Q, R } from '../../src/kernels/encoding.js';
 import { prepareKey, verifyGroth16 } from '../../src/plugins/groth16/verify.js';
 import { groth16Fixture, type Groth16Fixture } from '../helpers/groth16.js';
 import { waitUntil, type LinkClient } from '../helpers/link-client.js';
@@ -22,6 +24,14 @@ beforeAll(async () => {
   proofs = [await prover.prove(w), await prover.prove(w)];
 }, 300_000);
 
+/** y of the twist point with x = (x0, 0), as snarkjs writes it; x0 = 1 gives a point outside the order-r subgroup. */
+function twistY(x0: bigint): string[] {
+  const { Fp2 } = bn254.fields;
+  const x = Fp2.fromBigTuple([x0, 0n]);
+  const y = Fp2.sqrt(Fp2.add(Fp2.mul(Fp2.sqr(x), x), bn254.G2.Point.CURVE().b));
+  return [y.c0.toString(), y.c1.toString()];
+}
+
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 async function put(o: Oracle, data: Uint8Array | string): Promise<string> {
   await fetch(`${o.url}/v1/blobs/${sha(data)}`, { method: 'PUT', body: data });
@@ -36,11 +46,33 @@ const ackOf = (c: LinkClient, taskId: string) => c.next((m) => m.type === 'ack' 
 const proverNamed = async (o: Oracle, name: string) => ((await getJson(o, '/v1/provers')).body as any[]).find((p) => p.name === name);
 
 describe('Groth16 verification', () => {
-  it('the reference verifier agrees with snarkjs on valid and broken proofs', () => {
-    const key = prepareKey(fx.vkey);
-    expect(verifyGroth16(key, proofs[0]!.publicSignals, proofs[0]!.proof)).toEqual({ valid: true });
-    expect(verifyGroth16(key, ['1', ...proofs[0]!.publicSignals.slice(1)], proofs[0]!.proof).valid).toBe(false);
-    expect(() => prepareKey({ protocol: 'plonk' })).toThrow(/unusable/);
+  it('the reference verifier agrees with snarkjs on valid and broken proofs', async () => {
+    const key = await prepareKey(fx.vkey);
+    expect(await verifyGroth16(key, proofs[0]!.publicSignals, proofs[0]!.proof)).toEqual({ valid: true });
+    expect((await verifyGroth16(key, ['1', ...proofs[0]!.publicSignals.slice(1)], proofs[0]!.proof)).valid).toBe(false);
+    await expect(prepareKey({ protocol: 'plonk' })).rejects.toThrow(/unusable/);
+  });
+
+  it('names the point a proof or key gets wrong: off the curve, outside the subgroup, not below q', async () => {
+    const key = await prepareKey(fx.vkey);
+    const { proof, publicSignals } = proofs[0]!;
+    const twistPointOutsideG2 = [['1', '0'], twistY(1n), ['1', '0']]; // on the twist, not of order r
+    const cases: [string, unknown, RegExp][] = [
+      ['pi_a off the curve', { ...proof, pi_a: [proof.pi_a[0], (BigInt(proof.pi_a[1]) + 1n).toString(), '1'] }, /pi_a is not on the curve/],
+      ['pi_b outside G2', { ...proof, pi_b: twistPointOutsideG2 }, /pi_b is not in the order-r subgroup/],
+      ['pi_c not below q', { ...proof, pi_c: [Q.toString(), proof.pi_c[1], '1'] }, /is not below q/],
+      ['a signal not below r', proof, /is not below r/],
+    ];
+    for (const [name, p, reason] of cases) {
+      const signals = name.includes('signal') ? [R.toString(), ...publicSignals.slice(1)] : publicSignals;
+      const v = await verifyGroth16(key, signals, p);
+      expect(v.valid, name).toBe(false);
+      expect(v.reason, name).toMatch(reason);
+    }
+    await expect(prepareKey({ ...fx.vkey, vk_gamma_2: twistPointOutsideG2 })).rejects.toThrow(/unusable: vk_gamma_2 is not in the order-r subgroup/);
+    const ic = structuredClone(fx.vkey.IC) as string[][];
+    ic[1]![0] = (BigInt(ic[1]![0]!) + 1n).toString();
+    await expect(prepareKey({ ...fx.vkey, IC: ic })).rejects.toThrow(/unusable: IC\[1\] is not on the curve/);
   });
 
   it('accepts a valid proof; rejects a changed coordinate, other public signals and random bytes, each counted; the op completes', async () => {

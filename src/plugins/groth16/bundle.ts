@@ -26,10 +26,10 @@ export interface Bundle {
 }
 
 /** Every segment's proof verifies and the segments chain; returns why not, or null. */
-export function checkSegments(key: PreparedKey, segments: Segment[]): string | null {
+export async function checkSegments(key: PreparedKey, segments: Segment[]): Promise<string | null> {
   if (!Array.isArray(segments) || segments.length === 0) return 'no segments';
   for (const [i, s] of segments.entries()) {
-    const v = verifyGroth16(key, s.publicSignals, s.proof);
+    const v = await verifyGroth16(key, s.publicSignals, s.proof);
     if (!v.valid) return `segment ${s.op}: ${v.reason}`;
     if (i > 0 && s.publicSignals[1] !== segments[i - 1]!.publicSignals[0])
       return `segment ${s.op} starts at ${s.publicSignals[1]}, not where ${segments[i - 1]!.op} ended (${segments[i - 1]!.publicSignals[0]})`;

@@ -45,16 +45,16 @@ export class Groth16Prover {
     readonly verificationKey: SnarkjsVerificationKey,
   ) {}
 
-  private ownKey: PreparedKey | null = null;
+  private ownKey: Promise<PreparedKey> | null = null;
 
   /**
    * Whether a proof verifies against the key's own verification key. Ours
    * always do for a witness that satisfies the circuit, so one that does not
    * verify means the witness does not: the requester's input, not the prover.
    */
-  verifies(result: { proof: SnarkjsProof; publicSignals: string[] }): boolean {
+  async verifies(result: { proof: SnarkjsProof; publicSignals: string[] }): Promise<boolean> {
     this.ownKey ??= prepareKey(this.verificationKey);
-    return verifyGroth16(this.ownKey, result.publicSignals, result.proof).valid;
+    return (await verifyGroth16(await this.ownKey, result.publicSignals, result.proof)).valid;
   }
 
   /** Parses and prepares a proving key once; prove() may then run many times (performance mode). */
