@@ -9,7 +9,9 @@
  */
 import { GalacticError } from '../../errors.js';
 import { createCpuKernels } from '../../kernels/cpu.js';
-import { FIELD_BYTES, G2_POINT_BYTES, POINT_BYTES, Q, R, inverseInGt, pairingProduct, writeField, type Kernels } from '../../kernels/index.js';
+import { FIELD_BYTES, POINT_BYTES, Q, R, writeField } from '../../kernels/encoding.js';
+import { G2_POINT_BYTES, inverseInGt, pairingProduct } from '../../kernels/pairing.js';
+import type { Kernels } from '../../kernels/types.js';
 
 export class VerifierError extends Error {}
 
