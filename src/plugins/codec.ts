@@ -63,9 +63,20 @@ function fail(where: string, expected: string, value: unknown): never {
 }
 
 function checkScalar(where: string, type: ScalarType, value: unknown): void {
-  if (type === 'string' ? typeof value === 'string' : type === 'bool' ? typeof value === 'boolean' : type === 'bytes' ? value instanceof Uint8Array : typeof value === 'number')
-    if (type === 'double' || typeof value !== 'number' || Number.isFinite(value)) return;
-  fail(where, type === 'bytes' ? 'bytes (a Uint8Array)' : type === 'string' || type === 'bool' ? `a ${type}` : type === 'double' ? 'a number' : 'a finite number', value);
+  switch (type) {
+    case 'string':
+    case 'bool':
+      if (typeof value !== (type === 'bool' ? 'boolean' : 'string')) fail(where, `a ${type}`, value);
+      return;
+    case 'bytes':
+      if (!(value instanceof Uint8Array)) fail(where, 'bytes (a Uint8Array)', value);
+      return;
+    case 'double':
+      if (typeof value !== 'number') fail(where, 'a number', value);
+      return;
+    default:
+      if (typeof value !== 'number' || !Number.isFinite(value)) fail(where, 'a finite number', value);
+  }
 }
 
 /** Whether proto3 leaves the value out (a default, outside a oneof). */
@@ -326,7 +337,8 @@ function readMessage(spec: MessageSpec, r: Reader, into: Message): Message {
     if (wire !== wireOf(field.type)) throw new Error(`${spec.name}.${field.name}: wire type ${wire}, expected ${wireOf(field.type)}`);
     if (field.type === 'map<string,double>') {
       const entry = readMessage(MAP_ENTRY, r.sub(), defaults(MAP_ENTRY));
-      (into[field.name] as Message)[entry.key as string] = entry.value;
+      // An own property even for a key like "__proto__".
+      Object.defineProperty(into[field.name], entry.key as string, { value: entry.value, enumerable: true, writable: true, configurable: true });
       continue;
     }
     let value: unknown;

@@ -132,7 +132,7 @@ describe('plugin wire codec', () => {
     expect(encodeMessage(pluginMessages.HealthResponse, { ready: false, initialized: false, running: [''] }).toString('hex')).toBe('1a00');
   });
 
-  it('skips fields it does not know, takes the last oneof member and merges a sub-message sent twice', () => {
+  it('skips fields it does not know, takes the last oneof member, merges a sub-message sent twice, keeps any map key', () => {
     const unknown = Buffer.from([0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8, 0x5a, 2, 0xaa, 0xbb, 0x65, 1, 2, 3, 4]); // fields 9–12, all four wire types
     const stop = Buffer.concat([unknown, encodeMessage(pluginMessages.StopRequest, { taskId: 'x', graceMs: 7 })]);
     expect(decodeMessage(pluginMessages.StopRequest, stop)).toEqual({ taskId: 'x', graceMs: 7 });
@@ -145,6 +145,13 @@ describe('plugin wire codec', () => {
       encodeMessage(pluginMessages.InfoResponse, { resources: { gpus: 1 } }),
     ]);
     expect(decodeMessage<{ resources: unknown }>(pluginMessages.InfoResponse, resources).resources).toEqual({ minCores: 2, minMemoryMb: 0, gpus: 1 });
+
+    const metrics = decodeMessage<{ result: { metrics: Record<string, number> } }>(
+      pluginMessages.TaskEvent,
+      Buffer.from(typeOf('TaskEvent').encode(typeOf('TaskEvent').fromObject({ result: { metrics: JSON.parse('{"__proto__": 1, "ms": 2}') } })).finish()),
+    ).result.metrics;
+    expect(Object.getPrototypeOf(metrics)).toBe(Object.prototype);
+    expect(Object.entries(metrics)).toEqual([['__proto__', 1], ['ms', 2]]);
   });
 
   it('refuses malformed bytes with an error, never a wrong message', () => {
