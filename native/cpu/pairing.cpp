@@ -8,7 +8,6 @@
 // Castañeda et al., 2x(6x² + 3x + 1)·(p⁴ − p² + 1)/r written in base p,
 // which is what @noble/curves computes, so the values compare bit for bit.
 // The constants (twist b, Frobenius coefficients) are derived at first use.
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -46,7 +45,6 @@ Fq2 pow(const Fq2 &base, const u64 e[4]) {
 struct Constants {
   Fq2 twist_b;   // 3/ξ
   Fq2 gamma[6];  // ξ^(i(p−1)/6): w^p = γ₁·w
-  u64 r[4];      // the group order, for the subgroup check
 
   Constants() {
     const Fq2 xi = fq2(9, 1);
@@ -63,7 +61,6 @@ struct Constants {
     gamma[0] = Fq2::one();
     gamma[1] = pow(xi, e);
     for (int i = 2; i < 6; ++i) gamma[i] = gamma[i - 1] * gamma[1];
-    for (int i = 0; i < 4; ++i) r[i] = bn254::Fr::p(i);
   }
 };
 
@@ -194,12 +191,11 @@ Fq12 final_exponentiation(const Fq12 &f) {
 
 // [r]Q = O: Q lies in the order-r subgroup (the twist has other points).
 bool in_subgroup(const G2Affine &q) {
-  const u64 *r = constants().r;
   G2XYZZ acc = G2XYZZ::inf();
   for (int i = 3; i >= 0; --i)
     for (int b = 63; b >= 0; --b) {
       acc = acc.dbl();
-      if ((r[i] >> b) & 1) acc = acc.add_affine(q);
+      if ((bn254::Fr::p(i) >> b) & 1) acc = acc.add_affine(q);
     }
   return acc.is_inf();
 }
