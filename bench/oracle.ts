@@ -122,6 +122,7 @@ rmSync(dataDir, { recursive: true, force: true });
 class Candidate implements CandidateView {
   used = 0;
   queue = 0;
+  readonly pace = 1;
   constructor(readonly id: string, readonly seq: number, readonly power: { gasPerSecond: number; kernels: Record<string, number> }) {}
   available() { return this.used < SLOTS; }
   offers() { return true; }
@@ -142,7 +143,7 @@ const naiveMs = await median(() => {
     let best: Candidate | null = null, bestScore = Infinity;
     for (const p of provers) {
       if (!p.available()) continue;
-      const score = p.queueMs() + estimateMs(gas, p.power);
+      const score = (p.queueMs() + estimateMs(gas, p.power)) * p.pace;
       if (score < bestScore) (best = p), (bestScore = score);
     }
     if (best) take(best);

@@ -2,7 +2,8 @@
  * Choosing provers for ready ops (DESIGN §7). Candidates offer the op's task
  * type, meet its requirements, are live, have a free slot and are neither
  * excluded nor banned; the best is the one with the earliest estimated
- * finish (its queue plus gas / power), ties broken by registration order.
+ * finish (its queue plus gas / power, scaled by its observed pace), ties
+ * broken by registration order.
  *
  * One pass serves a whole dispatch round. Ops that need the same thing
  * (task type, requirements, gas) share a heap of their candidates ordered by
@@ -29,6 +30,8 @@ export interface CandidateView {
   meets(requirementsKey: string, requirements: Requirements): boolean;
   /** Work already queued on this prover, per slot, in ms. */
   queueMs(now: number): number;
+  /** How long its tasks have taken against their forecasts (1: as its power claims). */
+  readonly pace: number;
 }
 
 export interface Need {
@@ -71,7 +74,7 @@ export class MatchPass<P extends CandidateView> {
   }
 
   private score(p: P, need: Need): number {
-    return p.queueMs(this.now) + estimateMs(need.gas, p.power);
+    return (p.queueMs(this.now) + estimateMs(need.gas, p.power)) * p.pace;
   }
 
   private candidate(p: P, need: Need): boolean {

@@ -78,6 +78,9 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
 /** Missed heartbeat intervals after which a prover is offline. */
 export const MISSED_HEARTBEATS = 3;
 
+/** Tasks forecast shorter than this do not move a prover's pace. */
+export const PACE_MIN_FORECAST_MS = 1000;
+
 const COUNTED: ReadonlySet<AttemptOutcome> = new Set(['failed', 'timeout', 'lost', 'invalid', 'disputed']);
 
 /**
@@ -117,6 +120,8 @@ export class Attempt {
     readonly startedAt: number,
     readonly deadline: number,
     readonly estimatedMs: number,
+    /** When the matcher expected it done, in ms after its start: the prover's queue then plus its estimate. */
+    readonly forecastMs: number,
   ) {}
   get active(): boolean {
     return this.outcome === null;
@@ -211,6 +216,9 @@ export class Prover implements CandidateView {
   private taskKeys = new Set<string>();
   private requirementCache = new Map<string, boolean>();
   readonly key: KeyObject;
+  /** Observed duration / forecast of its finished tasks, smoothed; see observe(). */
+  pace = 1;
+  paceSamples = 0;
   constructor(
     readonly id: string,
     readonly name: string,
@@ -250,6 +258,19 @@ export class Prover implements CandidateView {
     let ms = 0;
     for (const { attempt } of this.occupied.values()) if (attempt.active) ms += Math.max(0, attempt.startedAt + attempt.estimatedMs - now);
     return ms / this.slots;
+  }
+  /**
+   * Folds one finished task into the pace: what its power claims is the
+   * prior, each task moves the pace a quarter of the way to its own ratio
+   * (clamped to 1/4…4: beyond 4× the deadline's timeout rule takes over).
+   * Forecasts under PACE_MIN_FORECAST_MS are not counted: per-task costs the
+   * gas model leaves out (a plugin's start, uploads) dominate them.
+   */
+  observe(durationMs: number, forecastMs: number): void {
+    if (forecastMs < PACE_MIN_FORECAST_MS) return;
+    const ratio = Math.min(4, Math.max(0.25, durationMs / forecastMs));
+    this.pace += 0.25 * (ratio - this.pace);
+    this.paceSamples++;
   }
   activeAttempts(): Attempt[] {
     return [...this.occupied.values()].filter((o) => o.attempt.active).map((o) => o.attempt);
@@ -456,6 +477,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * repeated result is answered as the first was, and counted once.
    */
   result(prover: Prover, msg: ResultMessage): Promise<Ack> {
+    const receivedAt = this.clock.now();
     const a = this.tasks.get(msg.taskId) ?? this.restoreAttempt(msg.taskId);
     if (!a || a.proverId !== prover.id) return Promise.resolve({ accepted: false, reason: 'no such task for this prover' });
     if (a.verifying) return a.verifying;
@@ -471,14 +493,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       : missing
         ? `output blob ${missing.sha256} was not uploaded`
         : null;
-    if (bad) return Promise.resolve(this.settle(prover, a, msg, { kind: 'invalid', reason: bad }));
+    if (bad) return Promise.resolve(this.settle(prover, a, msg, { kind: 'invalid', reason: bad }, receivedAt));
     a.verifying = this.check(a.op, msg.outputs)
       .catch((err): Verdict => ({ kind: 'verifier-error', reason: (err as Error).message }))
-      .then((verdict) => this.settle(prover, a, msg, verdict));
+      .then((verdict) => this.settle(prover, a, msg, verdict, receivedAt));
     return a.verifying;
   }
 
-  private settle(prover: Prover, a: Attempt, msg: ResultMessage, verdict: Verdict): Ack {
+  private settle(prover: Prover, a: Attempt, msg: ResultMessage, verdict: Verdict, receivedAt: number): Ack {
     // While it was being verified, the op may have been won by another prover or the graph cancelled.
     if (!a.active) return { accepted: false, reason: `task already ended: ${a.outcome}${a.reason ? ` (${a.reason})` : ''}` };
     const now = this.clock.now();
@@ -501,6 +523,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         a.verified = verdict.kind === 'valid' ? true : null;
         this.endAttempt(a, 'done', null, true);
         this.setPenalty(prover, afterSuccess(prover.penalty));
+        prover.observe(receivedAt - a.startedAt, a.forecastMs);
         this.completeOp(a.op, a);
         ack = { accepted: true };
       }
@@ -654,7 +677,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private assign(op: OpRun, p: Prover, now: number): void {
     const estimated = estimateMs(op.gas, p.power);
     const timeout = op.op.timeoutMs ?? Math.max(this.config.minTaskTimeoutMs, Math.ceil(this.config.timeoutFactor * estimated));
-    const a = new Attempt(newId('t'), op, op.attempts.length + 1, p.id, now, now + timeout, estimated);
+    const a = new Attempt(newId('t'), op, op.attempts.length + 1, p.id, now, now + timeout, estimated, p.queueMs(now) + estimated);
     op.attempts.push(a);
     op.preempting = null;
     this.tasks.set(a.taskId, a);
@@ -907,6 +930,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       capacity: { slots: p.slots, used: p.occupied.size },
       lastSeen: p.lastSeen,
       penalty: { ...p.penalty },
+      pace: { value: p.pace, samples: p.paceSamples },
     };
   }
 
@@ -973,7 +997,7 @@ function rebuildGraph(graph: GraphRow, ops: OpRow[], attempts: AttemptRow[]): Gr
   }
   for (const row of attempts) {
     const op = run.ops.get(row.op_id)!;
-    const a = new Attempt(row.task_id, op, row.attempt, row.prover_id, row.started_at, row.deadline, 0);
+    const a = new Attempt(row.task_id, op, row.attempt, row.prover_id, row.started_at, row.deadline, 0, 0);
     a.acceptedAt = row.accepted_at;
     a.endedAt = row.ended_at;
     a.outcome = row.outcome;

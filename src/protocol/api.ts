@@ -54,4 +54,6 @@ export interface ProverView {
   capacity: { slots: number; used: number };
   lastSeen: number | null;
   penalty: { consecutiveFailures: number; excludedUntil: number | null; banned: boolean };
+  /** Its tasks' durations against the scheduler's forecasts, smoothed over `samples` tasks (1: as its power claims). */
+  pace: { value: number; samples: number };
 }

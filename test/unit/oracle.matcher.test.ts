@@ -4,6 +4,7 @@ import { MatchPass, estimateMs, taskKey, type CandidateView, type Need } from '.
 class P implements CandidateView {
   used = 0;
   queue = 0;
+  pace = 1;
   constructor(
     readonly id: string,
     readonly seq: number,
@@ -77,6 +78,14 @@ describe('matching', () => {
     // fast alone: 4500 ms; with one task queued over 4 slots, 4500 + 1125; with two, 4500 + 2250 > slow's 6000.
     const picks = [1, 2, 3].map(() => pass.choose(need(), take)[0]!.id);
     expect(picks).toEqual(['fast', 'fast', 'slow']);
+  });
+
+  it("scales each finish by the prover's pace", () => {
+    const claims = new P('claims', 0, { gasPerSecond: 3e9, kernels: {} }), keeps = new P('keeps', 1, { gasPerSecond: 2e9, kernels: {} });
+    claims.pace = 1.6; // 3 s claimed, 4.8 s observed, against 4.5 s
+    expect(new MatchPass(0, [claims, keeps]).choose(need(), take).map((p) => p.id)).toEqual(['keeps']);
+    claims.pace = 1.4; // 4.2 s
+    expect(new MatchPass(0, [claims, keeps]).choose(need(), take).map((p) => p.id)).toEqual(['claims']);
   });
 
   it('prefers a prover holding an input when its finish is within 10% of the best', () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CATALOG } from '../../src/oracle/config.js';
-import { validateGraph } from '../../src/oracle/graph.js';
-import { DISPUTES_TO_FAIL, Scheduler, type LinkOut, type Prover } from '../../src/oracle/scheduler.js';
+import { opGas, validateGraph } from '../../src/oracle/graph.js';
+import { DISPUTES_TO_FAIL, PACE_MIN_FORECAST_MS, Scheduler, type LinkOut, type Prover } from '../../src/oracle/scheduler.js';
 import { OracleStore } from '../../src/oracle/store.js';
 import { generateIdentity, privateKeyObject, resultPayload, signPayload, type OracleMessage } from '../../src/protocol/index.js';
 import { ALL_OPS, fakeDevice } from '../helpers/link-client.js';
@@ -25,13 +25,13 @@ function setup(config: Partial<ConstructorParameters<typeof Scheduler>[2]> = {})
   const s = new Scheduler(store, link, { heartbeatMs: HB, exclusionWindowMs: W, ...config }, clock);
   cleanups.push(() => s.close());
   const keys = new Map<string, ReturnType<typeof generateIdentity>>();
-  const prover = (name: string, slots = 1): Prover => {
+  const prover = (name: string, slots = 1, gasPerSecond = 1e9): Prover => {
     const identity = generateIdentity();
     const v = s.hello(name, identity.publicKey.toString('base64'));
     if (!v.ok) throw new Error(v.reason);
     s.connected(v.prover, v.fresh);
     keys.set(v.prover.id, identity);
-    s.register(v.prover, { type: 'register', device: fakeDevice(), power: { gasPerSecond: 1e9, kernels: {} }, taskTypes: ALL_OPS, capacity: { slots } });
+    s.register(v.prover, { type: 'register', device: fakeDevice(), power: { gasPerSecond, kernels: {} }, taskTypes: ALL_OPS, capacity: { slots } });
     return v.prover;
   };
   const submit = (graph: unknown) => {
@@ -190,4 +190,46 @@ describe('scheduler with an injected clock', () => {
     // long's path (2 ops) beats short's (1); then tail and short tie and the older graph goes first.
     expect(assigns(p.id).map((t) => t.opId)).toEqual(['urgent', 'long', 'short', 'tail']);
   });
+
+  it("learns each prover's pace from its results and prefers the one that keeps its claims", async () => {
+    const { s, clock, prover, submit, assigns, prove } = setup();
+    const workload = { msm: [65536] };
+    const gas = opGas({ id: 'x', name: 'zkp-singleton', workload } as never).total;
+    // Equal claims: each op is forecast at 2 s on either prover.
+    const a = prover('a', 1, gas / 2), b = prover('b', 1, gas / 2);
+    const op = (id: string) => submit({ ops: [{ id, name: 'zkp-singleton', workload }] });
+    const finish = async (p: Prover, ms: number) => {
+      clock.t += ms;
+      expect(await prove(assigns(p.id).at(-1)!.taskId)).toEqual({ accepted: true });
+    };
+
+    op('first');
+    s.dispatch();
+    expect(assigns(a.id)).toHaveLength(1); // a tie: the earlier registered
+    await finish(a, 6000); // three times its forecast
+    expect(s.proverView(a).pace).toEqual({ value: 1.5, samples: 1 });
+
+    op('second');
+    s.dispatch();
+    expect(assigns(b.id)).toHaveLength(1); // b's forecast is now the earlier finish
+    await finish(b, 1000); // twice as fast as claimed
+    expect(s.proverView(b).pace).toEqual({ value: 0.875, samples: 1 });
+
+    // A task forecast under PACE_MIN_FORECAST_MS leaves the pace alone, however long it takes.
+    // (No workload: forecast 0 on both, a tie that goes to a.)
+    submit({ ops: [{ id: 'small', name: 'zkp-singleton' }] });
+    s.dispatch();
+    expect(assigns(a.id)).toHaveLength(2);
+    await finish(a, 60_000);
+    expect(s.proverView(a).pace).toEqual({ value: 1.5, samples: 1 });
+    expect(PACE_MIN_FORECAST_MS).toBe(1000);
+
+    // A ratio past 4 counts as 4.
+    op('third');
+    s.dispatch();
+    expect(assigns(b.id)).toHaveLength(2);
+    await finish(b, 100_000);
+    expect(s.proverView(b).pace).toEqual({ value: 0.875 + 0.25 * (4 - 0.875), samples: 2 });
+  });
 });
+
