@@ -1,7 +1,8 @@
 // The reference Groth16 plugin: proves circom circuits from a snarkjs proving
-// key (.zkey) and a witness (.wtns) on this package's kernels, and writes
-// snarkjs's proof.json and public.json. Init may load the key once
-// (performance mode keeps it); a task may also bring its own `zkey` input.
+// key (.zkey) and a witness (.wtns), or the circuit's .wasm and its input
+// signals, on this package's kernels, and writes snarkjs's proof.json and
+// public.json. Init may load the key once (performance mode keeps it); a task
+// may also bring its own `zkey` input.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { loadKernels } from '../../dist/kernels/index.js';
 import { BUNDLE_KIND, checkSegments, commitment } from '../../dist/plugins/groth16/bundle.js';
 import { readWtns } from '../../dist/plugins/groth16/files.js';
 import { prepareKey } from '../../dist/plugins/groth16/verify.js';
+import { computeWitness } from '../../dist/plugins/groth16/witness.js';
 import { Groth16Prover } from '../../dist/plugins/groth16/prover.js';
 import { PluginError, servePlugin } from '../../dist/plugins/sdk/index.js';
 
@@ -76,6 +78,39 @@ async function aggregate(ctx) {
   return { outputs: [{ name: 'bundle.json', path: file }], metrics: { segments: segments.length } };
 }
 
+/**
+ * The task's witness: its `witness` input (a .wtns), or computed from the
+ * circuit's `wasm` input and its input signals (an `input` JSON file, or the
+ * op's `params.input`).
+ */
+async function witnessOf(ctx, named) {
+  const wtns = named('witness');
+  if (wtns) {
+    try {
+      return readWtns(bytesOf(wtns)).values;
+    } catch (err) {
+      throw new PluginError('GAL_ERR_INVALID_INPUT', err.message);
+    }
+  }
+  const wasm = named('wasm');
+  if (!wasm) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input named "witness" (a .wtns file), nor "wasm" (the circuit\'s witness calculator) to compute it from');
+  const file = named('input');
+  let signals = ctx.params.input;
+  if (file) {
+    try {
+      signals = JSON.parse(bytesOf(file).toString('utf8'));
+    } catch {
+      throw new PluginError('GAL_ERR_INVALID_INPUT', 'the input named "input" is not JSON');
+    }
+  }
+  if (signals === undefined) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input signals: give an input named "input" (JSON) or params.input');
+  try {
+    return await computeWitness(bytesOf(wasm), signals);
+  } catch (err) {
+    throw new PluginError('GAL_ERR_INVALID_INPUT', err.message);
+  }
+}
+
 await servePlugin({
   info: {
     name: 'groth16',
@@ -94,19 +129,15 @@ await servePlugin({
   },
   async prove(ctx) {
     if (ctx.taskType === 'zkp-aggregation') return aggregate(ctx);
-    const wtnsInput = ctx.inputs.find((i) => i.name === 'witness' || i.name.endsWith('/witness'));
-    if (!wtnsInput) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input named "witness" (a .wtns file)');
-    const zkeyInput = ctx.inputs.find((i) => i.name === 'zkey' || i.name.endsWith('/zkey'));
+    const named = (name) => ctx.inputs.find((i) => i.name === name || i.name.endsWith(`/${name}`));
+    const zkeyInput = named('zkey');
     const prover = zkeyInput ? (await proverFor(zkeyInput)).prover : initKey ? provers.get(initKey) : null;
     if (!prover) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no proving key: give an input named "zkey", or load one with Init');
-    let witness;
-    try {
-      witness = readWtns(bytesOf(wtnsInput));
-    } catch (err) {
-      throw new PluginError('GAL_ERR_INVALID_INPUT', err.message);
-    }
     const t0 = performance.now();
-    const { proof, publicSignals } = await prover.prove(witness.values, (f) => {
+    const witness = await witnessOf(ctx, named);
+    if (witness.length !== prover.zkey.nVars * 32)
+      throw new PluginError('GAL_ERR_INVALID_INPUT', `the witness has ${witness.length / 32} values, the proving key's circuit ${prover.zkey.nVars}: they are not of one circuit`);
+    const { proof, publicSignals } = await prover.prove(witness, (f) => {
       if (ctx.signal.aborted) throw new PluginError('GAL_ERR_CANCELLED', 'stopped');
       ctx.progress(f);
     });

@@ -94,6 +94,17 @@ async function proveThrough(reg: Omit<PluginRegistration, 'name'>, dir: string) 
       const file = (name: string) => JSON.parse(o.outputs.find((x) => x.name === name)!.data.toString());
       expect(await snarkjs.groth16.verify(fx.vkey, file('public.json'), file('proof.json'))).toBe(true);
     }
+    // From the circuit's .wasm and its input signals instead of a witness: the same proof statement.
+    const fromInputs = await host.run({ plugin: 'groth16', taskId: 'wasm', taskType: 'zkp-singleton', mode: 'performance', inputs: [{ name: 'wasm', path: fx.wasm }], params: { input: { x: 3 } }, deadlineMs: 0 });
+    expect(fromInputs.status, JSON.stringify(fromInputs)).toBe('done');
+    if (fromInputs.status === 'done') {
+      const file = (name: string) => JSON.parse(fromInputs.outputs.find((x) => x.name === name)!.data.toString());
+      expect(await snarkjs.groth16.verify(fx.vkey, file('public.json'), file('proof.json'))).toBe(true);
+      const first = outcomes[0]!;
+      if (first.status === 'done') expect(file('public.json')).toEqual(JSON.parse(first.outputs.find((x) => x.name === 'public.json')!.data.toString()));
+    }
+    const unknownSignal = await host.run({ plugin: 'groth16', taskId: 'wasm-bad', taskType: 'zkp-singleton', mode: 'performance', inputs: [{ name: 'wasm', path: fx.wasm }], params: { input: { x: 3, z: 1 } }, deadlineMs: 0 });
+    expect(unknownSignal).toMatchObject({ status: 'failed', code: 'GAL_ERR_INVALID_INPUT', reason: expect.stringMatching(/"z", which is not one of them/) });
     const missing = await host.run({ plugin: 'groth16', taskId: 'bad', taskType: 'zkp-singleton', mode: 'efficient', inputs: [{ name: 'zkey', path: fx.zkey }], params: {}, deadlineMs: 0 });
     expect(missing).toMatchObject({ status: 'failed', code: 'GAL_ERR_INVALID_INPUT' });
     // A witness that does not satisfy the circuit is the requester's input, not an invalid proof to count against the prover.
