@@ -8,7 +8,9 @@
 // Castañeda et al., 2x(6x² + 3x + 1)·(p⁴ − p² + 1)/r written in base p,
 // which is what @noble/curves computes, so the values compare bit for bit.
 // The constants (twist b, Frobenius coefficients) are derived at first use.
+#include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "gal/bn254_tower.h"
@@ -200,6 +202,36 @@ bool in_subgroup(const G2Affine &q) {
   return acc.is_inf();
 }
 
+// The G2 points found in the subgroup lately, by their 128 input bytes. A
+// verifier pairs the same key points (γ, δ) with every proof, and [r]Q was
+// a quarter of a verification; membership never changes, and only points
+// that passed are kept.
+class CheckedPoints {
+ public:
+  bool contains(const uint8_t *bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return points_.count(std::string(reinterpret_cast<const char *>(bytes), 128)) != 0;
+  }
+  void add(const uint8_t *bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (points_.size() >= kCapacity) points_.clear();
+    points_.emplace(reinterpret_cast<const char *>(bytes), 128);
+  }
+
+ private:
+  static constexpr size_t kCapacity = 256;
+  std::mutex mutex_;
+  std::unordered_set<std::string> points_;
+};
+
+bool in_subgroup_remembered(const G2Affine &q, const uint8_t *bytes) {
+  static CheckedPoints checked;
+  if (checked.contains(bytes)) return true;
+  if (!in_subgroup(q)) return false;
+  checked.add(bytes);
+  return true;
+}
+
 void write_fq12(const Fq12 &f, uint8_t *out) {
   const Fq6 *halves[2] = {&f.c0, &f.c1};
   for (const Fq6 *h : halves)
@@ -229,7 +261,7 @@ Status pairing_product(const uint8_t *g1, const uint8_t *g2, size_t k, uint8_t *
       return Status::fail("GAL_ERR_NOT_ON_CURVE", "Expected G1 point " + at(i) + " on BN254 G1 but received a point off the curve");
     if (!pr.q.on_curve(K.twist_b))
       return Status::fail("GAL_ERR_NOT_ON_CURVE", "Expected G2 point " + at(i) + " on the BN254 G2 twist but received a point off it");
-    if (!in_subgroup(pr.q))
+    if (!in_subgroup_remembered(pr.q, b))
       return Status::fail("GAL_ERR_NOT_IN_SUBGROUP", "Expected G2 point " + at(i) + " in the order-r subgroup but received a point outside it");
     if (!pr.p.is_inf() && !pr.q.is_inf()) pairs.push_back(pr);  // e(O, Q) = e(P, O) = 1
   }
