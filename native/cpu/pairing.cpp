@@ -168,7 +168,7 @@ class MillerLoop {
 Fq12 pow_x(const Fq12 &f) {
   Fq12 r = f;
   for (int b = 61; b >= 0; --b) {  // x has 63 bits; r = f is the top one
-    r = r.sqr();
+    r = r.cyclotomic_sqr();
     if ((kX >> b) & 1) r = r * f;
   }
   return r;
@@ -183,9 +183,9 @@ Fq12 final_exponentiation(const Fq12 &f) {
   // λ₀ = 12x³ + 12x² + 6x + 1, λ₁ = 12x³ + 6x² + 4x,
   // λ₂ = 12x³ + 6x² + 6x,      λ₃ = 12x³ + 6x² + 4x − 1.
   const Fq12 a = pow_x(m), b = pow_x(a), c = pow_x(b);  // m^x, m^x², m^x³
-  const Fq12 a2 = a.sqr(), a4 = a2.sqr(), a6 = a4 * a2;
-  const Fq12 b2 = b.sqr(), b6 = b2.sqr() * b2;
-  const Fq12 c4 = c.sqr().sqr(), c12 = c4.sqr() * c4;
+  const Fq12 a2 = a.cyclotomic_sqr(), a4 = a2.cyclotomic_sqr(), a6 = a4 * a2;
+  const Fq12 b2 = b.cyclotomic_sqr(), b6 = b2.cyclotomic_sqr() * b2;
+  const Fq12 c4 = c.cyclotomic_sqr().cyclotomic_sqr(), c12 = c4.cyclotomic_sqr() * c4;
   const Fq12 t = c12 * b6;  // 12x³ + 6x²
   const Fq12 l1 = t * a4, l2 = t * a6, l3 = l1 * m.conjugate(), l0 = t * b6 * a6 * m;
   return l0 * frobenius(l1) * frobenius(frobenius(l2)) * frobenius(frobenius(frobenius(l3)));
