@@ -16,8 +16,12 @@ export const G2_POINT_BYTES = 2 * POINT_BYTES;
  * c1.c2.c1 of Fq12 = Fq6[w]/(w² − v), Fq6 = Fq2[v]/(v³ − (9 + u)).
  */
 export const GT_BYTES = 12 * FIELD_BYTES;
-/** Pairs per call: verifiers pair a handful of points; this bounds a call's work. */
-export const MAX_PAIRS = 1024;
+/**
+ * Pairs per call, to bound a call's work (about 0.25 ms a pair). A verifier
+ * pairs a handful of points; preparing a Groth16 key checks its IC points
+ * as pairs with infinity, one per public input.
+ */
+export const MAX_PAIRS = 65536;
 
 /**
  * Π e(g1ᵢ, g2ᵢ) over k pairs: g1 k × 64 bytes, g2 k × 128 bytes (infinity is

@@ -2,7 +2,7 @@
 import { bn254 } from '@noble/curves/bn254.js';
 import { describe, expect, it } from 'vitest';
 import { GalacticError } from '../../src/errors.js';
-import { GT_BYTES, Q, R, inverseInGt, pairingProduct, writeField } from '../../src/kernels/index.js';
+import { GT_BYTES, MAX_PAIRS, Q, R, inverseInGt, pairingProduct, writeField } from '../../src/kernels/index.js';
 import { rng } from '../helpers/references.js';
 
 const G1 = bn254.G1.Point, G2 = bn254.G2.Point;
@@ -108,6 +108,6 @@ describe('pairingProduct (cpu) against @noble/curves', () => {
     expect((await refusal(new Uint8Array(63), new Uint8Array(128))).code).toBe('GAL_ERR_BUFFER_LENGTH');
     expect((await refusal(new Uint8Array(64), new Uint8Array(256))).code).toBe('GAL_ERR_BUFFER_LENGTH');
     expect((await refusal('x' as unknown as Uint8Array, new Uint8Array(128))).code).toBe('GAL_ERR_INVALID_ARGUMENT');
-    expect((await refusal(new Uint8Array(64 * 1025), new Uint8Array(128 * 1025))).code).toBe('GAL_ERR_SIZE_LIMIT');
+    expect((await refusal(new Uint8Array(64 * (MAX_PAIRS + 1)), new Uint8Array(128 * (MAX_PAIRS + 1)))).code).toBe('GAL_ERR_SIZE_LIMIT');
   });
 });
