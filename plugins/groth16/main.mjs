@@ -104,9 +104,12 @@ async function witnessOf(ctx, named) {
     }
   }
   if (signals === undefined) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no input signals: give an input named "input" (JSON) or params.input');
+  // The circuit's code runs as long as its inputs make it: half the time left to the deadline, a minute without one.
+  const timeoutMs = ctx.deadlineMs ? Math.max(1000, (ctx.deadlineMs - Date.now()) / 2) : 60_000;
   try {
-    return await computeWitness(bytesOf(wasm), signals);
+    return await computeWitness(bytesOf(wasm), signals, { timeoutMs, signal: ctx.signal });
   } catch (err) {
+    if (ctx.signal.aborted) throw new PluginError('GAL_ERR_CANCELLED', 'stopped');
     throw new PluginError('GAL_ERR_INVALID_INPUT', err.message);
   }
 }
@@ -131,10 +134,13 @@ await servePlugin({
     if (ctx.taskType === 'zkp-aggregation') return aggregate(ctx);
     const named = (name) => ctx.inputs.find((i) => i.name === name || i.name.endsWith(`/${name}`));
     const zkeyInput = named('zkey');
-    const prover = zkeyInput ? (await proverFor(zkeyInput)).prover : initKey ? provers.get(initKey) : null;
-    if (!prover) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no proving key: give an input named "zkey", or load one with Init');
     const t0 = performance.now();
-    const witness = await witnessOf(ctx, named);
+    // The witness (read, or calculated in its own thread) while the key loads.
+    const [witness, prover] = await Promise.all([
+      witnessOf(ctx, named),
+      zkeyInput ? proverFor(zkeyInput).then((p) => p.prover) : initKey ? provers.get(initKey) : null,
+    ]);
+    if (!prover) throw new PluginError('GAL_ERR_INVALID_INPUT', 'no proving key: give an input named "zkey", or load one with Init');
     if (witness.length !== prover.zkey.nVars * 32)
       throw new PluginError('GAL_ERR_INVALID_INPUT', `the witness has ${witness.length / 32} values, the proving key's circuit ${prover.zkey.nVars}: they are not of one circuit`);
     const { proof, publicSignals } = await prover.prove(witness, (f) => {

@@ -6,11 +6,11 @@ import * as snarkjs from 'snarkjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { R } from '../../src/kernels/encoding.js';
 import { readWtns } from '../../src/plugins/groth16/files.js';
-import { computeWitness } from '../../src/plugins/groth16/witness.js';
+import { computeWitness, type WitnessOptions } from '../../src/plugins/groth16/witness.js';
 import { groth16Fixture, type Groth16Fixture } from '../helpers/groth16.js';
 
 let checked: Groth16Fixture, mul: Groth16Fixture;
-const inputs = { x: 3, m: [[1, 2], [3, 4]], k: [5, 6, 7] };
+const inputs = { x: 3, m: [[1, 2], [3, 4]], k: [5, 6, 7], n: 10 };
 
 beforeAll(async () => {
   checked = await groth16Fixture('checked', inputs as never);
@@ -23,8 +23,8 @@ async function reference(fx: Groth16Fixture, input: unknown): Promise<Uint8Array
   return readWtns(readFileSync(file)).values;
 }
 
-const failure = (fx: Groth16Fixture, input: unknown, wasm = readFileSync(fx.wasm)) =>
-  computeWitness(wasm, input).then(
+const failure = (fx: Groth16Fixture, input: unknown, wasm = readFileSync(fx.wasm), options: WitnessOptions = {}) =>
+  computeWitness(wasm, input, options).then(
     () => null,
     (err: { code: string; message: string }) => ({ code: err.code, message: err.message }),
   );
@@ -33,7 +33,7 @@ describe('computeWitness', () => {
   it('gives the witness snarkjs gives, for numbers, decimal and hex strings, negatives, r − 1, values past r and nested arrays', async () => {
     const cases: [Groth16Fixture, unknown][] = [
       [checked, inputs],
-      [checked, { x: '-1', m: [['0x10', '0'], [(R - 1n).toString(), (R + 5n).toString()]], k: ['1', 2, '0xff'] }],
+      [checked, { x: '-1', m: [['0x10', '0'], [(R - 1n).toString(), (R + 5n).toString()]], k: ['1', 2, '0xff'], n: 0 }],
       [mul, { a: [0, 1, (R - 1n).toString(), '123456789012345678901234567890', -7], b: [1, 1, 1, 1, 1] }],
     ];
     for (const [fx, input] of cases) expect(Buffer.from(await computeWitness(readFileSync(fx.wasm), input)).equals(Buffer.from(await reference(fx, input)))).toBe(true);
@@ -46,7 +46,7 @@ describe('computeWitness', () => {
       [{ ...inputs, inv: 1 }, /"inv", which is not one of them/], // an output, not an input
       [{ ...inputs, k: [1, 2] }, /Expected 3 values for input signal k but received 2/],
       [{ ...inputs, m: [[1, 2], [3]] }, /Expected 4 values for input signal m but received 3/],
-      [{ x: 3, k: [1, 2, 3] }, /Expected 8 input values for this circuit but received 4/],
+      [{ x: 3, k: [1, 2, 3] }, /Expected 9 input values for this circuit but received 4/],
       [{ ...inputs, x: 1.5 }, /an integer .* for input signal x but received 1.5/],
       [{ ...inputs, k: [1, 'two', 3] }, /for input signal k\[1\] but received "two"/],
       [[1, 2], /Expected the input signals as a JSON object/],
@@ -56,6 +56,22 @@ describe('computeWitness', () => {
 
   it('reports a constraint the inputs fail', async () => {
     expect(await failure(checked, { ...inputs, x: 0 })).toEqual({ code: 'GAL_ERR_WITNESS', message: expect.stringMatching(/assertion or constraint fails for these inputs/) });
+  });
+
+  it('ends a calculation that runs past its time or is stopped', async () => {
+    const started = Date.now();
+    expect(await failure(checked, { ...inputs, n: 1e15 }, readFileSync(checked.wasm), { timeoutMs: 300 })).toEqual({
+      code: 'GAL_ERR_WITNESS',
+      message: 'The witness calculation did not finish within 300 ms',
+    });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 200);
+    expect(await failure(checked, { ...inputs, n: 1e15 }, readFileSync(checked.wasm), { signal: stop.signal })).toEqual({
+      code: 'GAL_ERR_WITNESS',
+      message: 'The witness calculation was stopped',
+    });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(Buffer.from(await computeWitness(readFileSync(checked.wasm), inputs)).equals(Buffer.from(await reference(checked, inputs)))).toBe(true);
   });
 
   it('refuses a module that is not a circom witness calculator', async () => {

@@ -8,7 +8,10 @@
  * assertion or constraint fails. The result is the witness as the prover
  * takes it: 32 bytes a value, little-endian, the values of a .wtns file.
  */
-import { GalacticError } from '../../errors.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { GalacticError, isErrorCode } from '../../errors.js';
 import { R, readField, writeField } from '../../kernels/encoding.js';
 
 const EXPORTS = [
@@ -66,14 +69,96 @@ function signalValues(name: string, value: unknown): bigint[] {
   return out;
 }
 
+export interface WitnessOptions {
+  /** Give up after this long (default 60 s): a circuit's code may loop for as long as its inputs say. */
+  timeoutMs?: number;
+  /** Give up when this aborts (the task was stopped). */
+  signal?: AbortSignal;
+}
+
+/** The compiled worker (also when this module runs from TypeScript sources, as in the tests). */
+function workerFile(): string {
+  const here = fileURLToPath(new URL('./witness-worker.js', import.meta.url));
+  return existsSync(here) ? here : here.replace(/([/\\])src([/\\])plugins/, '$1dist$2plugins');
+}
+
+type Reply = { id: number; witness: Uint8Array } | { id: number; code: string; message: string };
+
+/**
+ * The worker thread calculations run in, started on first use and kept for
+ * the next (it takes about 100 ms to start); ended, and started again next
+ * time, when a calculation runs out of time or is stopped.
+ */
+class CalculatorThread {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly pending = new Map<number, (reply: Reply | Error) => void>();
+
+  run(wasm: Uint8Array, input: unknown): { reply: Promise<Reply | Error>; end(): void } {
+    const worker = (this.worker ??= this.spawn());
+    const id = this.nextId++;
+    const reply = new Promise<Reply | Error>((resolve) => this.pending.set(id, resolve));
+    worker.postMessage({ id, wasm, input });
+    return { reply, end: () => this.kill(worker, new Error('ended')) };
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(workerFile());
+    worker.on('message', (m: Reply) => {
+      this.pending.get(m.id)?.(m);
+      this.pending.delete(m.id);
+    });
+    worker.on('error', (err) => this.kill(worker, err));
+    worker.on('exit', () => this.kill(worker, new Error('the calculator thread exited')));
+    worker.unref(); // after the listeners, which would ref it again: an idle calculator keeps no process alive
+    return worker;
+  }
+
+  private kill(worker: Worker, why: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    void worker.terminate();
+    for (const settle of this.pending.values()) settle(why);
+    this.pending.clear();
+  }
+}
+
+const calculator = new CalculatorThread();
+
 /**
  * Runs the circuit's witness calculator on `input` (signal name → value or
- * nested arrays of values). Refuses with GAL_ERR_WITNESS a module that is
+ * nested arrays of values) in a worker thread, which is ended when the time
+ * runs out or `signal` aborts. Refuses with GAL_ERR_WITNESS a module that is
  * not a circom 2 witness calculator over BN254, inputs that do not match the
- * circuit's, and inputs for which an assertion or constraint fails (with
- * the circuit's own message where it gives one).
+ * circuit's, inputs for which an assertion or constraint fails (with the
+ * circuit's own message where it gives one), and a calculation that does not
+ * finish in time.
  */
-export async function computeWitness(wasm: Uint8Array, input: unknown): Promise<Uint8Array> {
+export async function computeWitness(wasm: Uint8Array, input: unknown, options: WitnessOptions = {}): Promise<Uint8Array> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  if (options.signal?.aborted) throw fail('The witness calculation was stopped before it began');
+  const run = calculator.run(wasm, input);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
+  const cut = new Promise<{ cut: GalacticError }>((resolve) => {
+    timer = setTimeout(() => resolve({ cut: fail(`The witness calculation did not finish within ${timeoutMs} ms`) }), timeoutMs);
+    onAbort = () => resolve({ cut: fail('The witness calculation was stopped') });
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  const outcome = await Promise.race([run.reply, cut]);
+  clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
+  if ('cut' in outcome) {
+    run.end();
+    throw outcome.cut;
+  }
+  if (outcome instanceof Error) throw fail(`The witness calculation failed: ${outcome.message}`);
+  if ('witness' in outcome) return outcome.witness;
+  throw isErrorCode(outcome.code) ? new GalacticError(outcome.code, outcome.message) : fail(outcome.message);
+}
+
+/** The calculation itself, in the calling thread (the worker's part of computeWitness). */
+export async function calculateWitness(wasm: Uint8Array, input: unknown): Promise<Uint8Array> {
   if (!(wasm instanceof Uint8Array)) throw fail('Expected the circuit\'s .wasm as bytes');
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw fail(`Expected the input signals as a JSON object but received ${JSON.stringify(input)?.slice(0, 40)}`);
   let module: WebAssembly.Module;
