@@ -50,6 +50,7 @@ describe('computeWitness', () => {
       [{ ...inputs, x: 1.5 }, /an integer .* for input signal x but received 1.5/],
       [{ ...inputs, k: [1, 'two', 3] }, /for input signal k\[1\] but received "two"/],
       [[1, 2], /Expected the input signals as a JSON object/],
+      [{ ...inputs, x: () => 3 }, /Expected the input signals as JSON values/],
     ];
     for (const [input, message] of cases) expect(await failure(checked, input), JSON.stringify(input)).toEqual({ code: 'GAL_ERR_WITNESS', message: expect.stringMatching(message) });
   });

@@ -98,7 +98,12 @@ class CalculatorThread {
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
     const reply = new Promise<Reply | Error>((resolve) => this.pending.set(id, resolve));
-    worker.postMessage({ id, wasm, input });
+    try {
+      worker.postMessage({ id, wasm, input });
+    } catch (err) {
+      this.pending.delete(id);
+      throw fail(`Expected the input signals as JSON values but they cannot be copied to the calculator: ${(err as Error).message}`);
+    }
     return { reply, end: () => this.kill(worker, new Error('ended')) };
   }
 
