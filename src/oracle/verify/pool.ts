@@ -3,18 +3,12 @@
  * time limit per check (a stuck verifier is restarted, and the check is the
  * verifier's failure, never the prover's).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { VerifierError } from '../../plugins/groth16/verify.js';
+import { compiledWorkerFile } from '../../worker-file.js';
 
 export type Verdict = { valid: true } | { valid: false; reason: string };
 
-/** The compiled worker (also when this module runs from TypeScript sources, as in the tests). */
-function workerFile(): string {
-  const here = fileURLToPath(new URL('./worker.js', import.meta.url));
-  return existsSync(here) ? here : here.replace(/([/\\])src([/\\])oracle/, '$1dist$2oracle');
-}
 
 export class VerifyPool {
   private worker: Worker | null = null;
@@ -26,7 +20,7 @@ export class VerifyPool {
 
   private spawn(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(workerFile());
+    const w = new Worker(compiledWorkerFile(new URL('./worker.js', import.meta.url)));
     w.unref();
     w.on('message', (m: { id: number; valid?: boolean; reason?: string; verifierError?: string }) => {
       const p = this.pending.get(m.id);

@@ -8,11 +8,10 @@
  * assertion or constraint fails. The result is the witness as the prover
  * takes it: 32 bytes a value, little-endian, the values of a .wtns file.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GalacticError, isErrorCode } from '../../errors.js';
 import { R, readField, writeField } from '../../kernels/encoding.js';
+import { compiledWorkerFile } from '../../worker-file.js';
 
 const EXPORTS = [
   'getVersion',
@@ -76,11 +75,6 @@ export interface WitnessOptions {
   signal?: AbortSignal;
 }
 
-/** The compiled worker (also when this module runs from TypeScript sources, as in the tests). */
-function workerFile(): string {
-  const here = fileURLToPath(new URL('./witness-worker.js', import.meta.url));
-  return existsSync(here) ? here : here.replace(/([/\\])src([/\\])plugins/, '$1dist$2plugins');
-}
 
 type Reply = { id: number; witness: Uint8Array } | { id: number; code: string; message: string };
 
@@ -108,7 +102,7 @@ class CalculatorThread {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(workerFile());
+    const worker = new Worker(compiledWorkerFile(new URL('./witness-worker.js', import.meta.url)));
     worker.on('message', (m: Reply) => {
       this.pending.get(m.id)?.(m);
       this.pending.delete(m.id);
